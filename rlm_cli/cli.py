@@ -1,0 +1,194 @@
+"""The command line: parse, build settings, call the engine, render, exit. Nothing else lives here.
+
+Heavy modules (openai, pypdf, rich, the engine) are imported inside commands so `rlm --help`
+and `rlm --version` stay instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from rlm_cli import __version__
+from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
+
+EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{int(c)} {m}" for c, m in EXIT_CODE_MEANINGS.items()) + "."
+
+app = typer.Typer(
+    name="rlm",
+    help="Answer questions over inputs far larger than a model's context window (Recursive Language Models).",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"rlm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """rlm: the input never goes into the prompt; the model explores it with code."""
+
+
+def _debug() -> bool:
+    return os.environ.get("RLM_DEBUG", "") not in ("", "0")
+
+
+def _fail(message: str, code: ExitCode) -> typer.Exit:
+    sys.stderr.write(f"rlm: error: {message}\n")
+    sys.stderr.flush()
+    return typer.Exit(int(code))
+
+
+def _split_inputs(inputs: list[str]) -> tuple[list[str], str]:
+    if not inputs:
+        raise UsageError("missing QUESTION: rlm ask [PATH ...] QUESTION")
+    *paths, question = inputs
+    if not question.strip():
+        raise UsageError("the question is empty")
+    return paths, question
+
+
+def _stdin_paths(paths: list[str]) -> list[str]:
+    """With no PATH, piped stdin is the input; a terminal or a closed stdin is a clear error."""
+    if paths:
+        return paths
+    if sys.stdin is None or sys.stdin.closed:
+        raise RlmError("no input: give a PATH, or pipe text into rlm (stdin is closed)", ExitCode.INPUT)
+    if sys.stdin.isatty():
+        raise RlmError("no input: give a PATH, or pipe text into rlm", ExitCode.INPUT)
+    return ["-"]
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def ask(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[PATH]... QUESTION",
+            help="Files or directories to ask about ('-' is stdin; with none, piped stdin), then the question.",
+            show_default=False,
+        ),
+    ],
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Root model. [env: RLM_MODEL]")] = None,
+    sub_model: Annotated[
+        str | None, typer.Option("--sub-model", help="Model for llm_query sub-calls (default: --model).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint. [env: RLM_BASE_URL]")
+    ] = None,
+    max_iterations: Annotated[
+        int | None, typer.Option("--max-iterations", min=1, help="Root turns before a last call (default 20).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", min=1, help="Sub-calls in flight at once (default 8).")
+    ] = None,
+    output_limit: Annotated[
+        int | None,
+        typer.Option("--output-limit", min=100, help="Characters of REPL output shown to the model (default 4000)."),
+    ] = None,
+    request_timeout: Annotated[
+        float | None, typer.Option("--request-timeout", help="Seconds per model request (default 120).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with the answer and usage.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON event per line on stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer and errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show full code and outputs.")] = False,
+    profile: Annotated[str | None, typer.Option("--profile", help="Config profile. [env: RLM_PROFILE]")] = None,
+) -> None:
+    """Ask QUESTION about the PATHs (or stdin). The answer goes to stdout, progress to stderr."""
+    if as_json and jsonl:
+        raise _fail("--json and --jsonl cannot be used together", ExitCode.USAGE)
+    try:
+        result = _ask(
+            inputs,
+            {
+                "model": model,
+                "sub_model": sub_model,
+                "base_url": base_url,
+                "max_iterations": max_iterations,
+                "concurrency": concurrency,
+                "output_limit": output_limit,
+                "request_timeout": request_timeout,
+            },
+            profile=profile,
+            mode="json" if as_json else "jsonl" if jsonl else "text",
+            verbosity=0 if quiet else 2 if verbose else 1,
+        )
+    except RlmError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", ExitCode.INTERRUPTED) from None
+    raise typer.Exit(int(result))
+
+
+def _ask(inputs: list[str], flags: dict[str, Any], profile: str | None, mode: str, verbosity: int) -> ExitCode:
+    from rlm_cli.engine.loop import run
+    from rlm_cli.events import InputLoaded
+    from rlm_cli.ingest import load_corpus
+    from rlm_cli.render.jsonl import JsonlRenderer
+    from rlm_cli.render.plain import PlainRenderer
+    from rlm_cli.settings import require_key, resolve_settings
+
+    paths, question = _split_inputs(inputs)
+    settings = resolve_settings(flags, profile=profile)
+    require_key(settings)
+    corpus = load_corpus(_stdin_paths(paths))
+    emit = JsonlRenderer(sys.stdout) if mode == "jsonl" else PlainRenderer(sys.stderr, verbosity)
+    emit(
+        InputLoaded(
+            documents=len(corpus.documents), chars=corpus.chars, bytes=corpus.bytes,
+            skipped=corpus.skipped_by_reason(),
+        )
+    )
+    if mode != "jsonl" and verbosity > 0:
+        sys.stderr.write(_loaded_line(corpus) + "\n")
+    result = run(question, corpus, settings, emit)
+    if result.error and result.status == "error":
+        sys.stderr.write(f"rlm: error: {result.error}\n")
+    elif not result.confirmed and result.answer is not None and verbosity > 0 and mode != "jsonl":
+        sys.stderr.write(f"rlm: warning: answer not confirmed ({result.status}); best answer follows\n")
+    if mode == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    elif mode == "text" and result.answer is not None:
+        sys.stdout.write(result.answer.rstrip("\n") + "\n")
+    sys.stdout.flush()
+    return result.exit_code
+
+
+def _loaded_line(corpus: Any) -> str:
+    skipped = corpus.skipped_by_reason()
+    parts = [f"rlm: loaded {len(corpus.documents)} document(s), {corpus.bytes:,} bytes, {corpus.chars:,} chars"]
+    if skipped:
+        parts.append("skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items())))
+    return "; ".join(parts)
+
+
+def main() -> None:
+    """Console entry point: every error is one line on stderr unless RLM_DEBUG asks for a traceback."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("rlm: interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if _debug():
+            raise
+        sys.stderr.write(f"rlm: internal error: {type(exc).__name__}: {exc} (set RLM_DEBUG=1 for a traceback)\n")
+        sys.exit(int(ExitCode.INTERNAL))

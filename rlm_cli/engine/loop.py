@@ -1,0 +1,199 @@
+"""The Recursive Language Model loop.
+
+Each iteration: stream the root model's reply, run its code blocks in order in the REPL (stopping
+at the first that finalises), and report the outputs back with the question restated. The input
+lives only in the worker; the root model sees metadata and what its own code printed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from rlm_cli.corpus import Corpus
+from rlm_cli.engine import parse, prompts
+from rlm_cli.engine.budget import Ledger
+from rlm_cli.engine.result import CONFIRMED, FAILED, INTERRUPTED, UNCONFIRMED, Result
+from rlm_cli.engine.subcalls import SubcallPool
+from rlm_cli.errors import ExitCode, RlmError
+from rlm_cli.events import (
+    CodeFinished,
+    CodeStarted,
+    Emit,
+    IterationStarted,
+    Notice,
+    RootDelta,
+    RootMessage,
+    RunFinished,
+    RunStarted,
+    discard,
+)
+from rlm_cli.models.client import Message, ModelClient
+from rlm_cli.repl.host import CellResult, ReplHost
+from rlm_cli.settings import Settings
+
+SUB_WINDOW_CHARS = 100_000
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+class Run:
+    """One run's state; `execute` drives it to a Result and never raises for model or REPL faults."""
+
+    def __init__(self, question: str, corpus: Corpus, settings: Settings, emit: Emit) -> None:
+        self.question = question
+        self.corpus = corpus
+        self.settings = settings
+        self.emit = emit
+        self.run_id = new_run_id()
+        self.ledger = Ledger()
+        self.client = ModelClient(settings, on_notice=lambda m: emit(Notice(level="warning", message=m)))
+        self.pool = SubcallPool(
+            self.client, self.ledger, emit, settings.concurrency, settings.effective_sub_model
+        )
+        self.iterations = 0
+        self.best: str | None = None
+        self.started = time.monotonic()
+
+    def execute(self) -> Result:
+        s = self.settings
+        self.emit(
+            RunStarted(
+                run_id=self.run_id, question=self.question, model=s.model, sub_model=s.effective_sub_model,
+                max_iterations=s.max_iterations, documents=len(self.corpus.documents), chars=self.corpus.chars,
+                settings=s.public_dict(),
+            )
+        )
+        try:
+            with ReplHost(self.corpus, self.pool.handle, output_limit=s.output_limit) as repl:
+                answer, status = self._loop(repl)
+            code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS
+            return self._finish(answer, status, code)
+        except KeyboardInterrupt:
+            return self._finish(self.best, INTERRUPTED, ExitCode.INTERRUPTED, "interrupted")
+        except RlmError as exc:
+            return self._finish(self.best, FAILED, exc.exit_code, str(exc))
+
+    def _root(self, messages: list[Message], iteration: int) -> str:
+        started = time.monotonic()
+        completion = self.client.complete(
+            messages, on_delta=lambda text: self.emit(RootDelta(iteration=iteration, text=text))
+        )
+        self.ledger.record(completion.model, completion.input_tokens, completion.output_tokens, subcall=False)
+        self.emit(
+            RootMessage(
+                iteration=iteration, text=completion.text, input_tokens=completion.input_tokens,
+                output_tokens=completion.output_tokens, seconds=time.monotonic() - started,
+            )
+        )
+        return completion.text
+
+    def _loop(self, repl: ReplHost) -> tuple[str | None, str]:
+        s = self.settings
+        messages: list[Message] = [
+            {"role": "system", "content": prompts.system_prompt(SUB_WINDOW_CHARS)},
+            {"role": "user", "content": prompts.first_turn(self.question, self.corpus, s.max_iterations)},
+        ]
+        for iteration in range(1, s.max_iterations + 1):
+            self.iterations = iteration
+            self.emit(IterationStarted(iteration=iteration, max_iterations=s.max_iterations))
+            reply = self._root(messages, iteration)
+            messages.append({"role": "assistant", "content": reply})
+            blocks = parse.code_blocks(reply)
+            if not blocks:
+                final = parse.text_final(reply)
+                if final is not None:
+                    answer = self._resolve_text_final(repl, final)
+                    if answer is not None:
+                        return answer, CONFIRMED
+                report = prompts.NO_CODE
+            else:
+                answer, report = self._run_blocks(repl, iteration, blocks)
+                if answer is not None:
+                    return answer, CONFIRMED
+            messages.append(
+                {
+                    "role": "user",
+                    "content": prompts.next_turn(self.question, report, iteration + 1, s.max_iterations)
+                    if iteration < s.max_iterations
+                    else report,
+                }
+            )
+        return self._last_call(messages), UNCONFIRMED
+
+    def _resolve_text_final(self, repl: ReplHost, final: parse.TextFinal) -> str | None:
+        if not final.is_var:
+            return final.value
+        cell = repl.execute(f"FINAL_VAR({final.value!r})")
+        return cell.final
+
+    def _run_blocks(self, repl: ReplHost, iteration: int, blocks: list[str]) -> tuple[str | None, str]:
+        reports: list[str] = []
+        for index, code in enumerate(blocks, start=1):
+            step_id = f"{iteration}.{index}"
+            self.pool.parent = step_id
+            self.emit(CodeStarted(step_id=step_id, iteration=iteration, code=code))
+            cell = repl.execute(code)
+            if cell.partial:
+                self.best = cell.partial
+            self.emit(
+                CodeFinished(
+                    step_id=step_id, iteration=iteration, code=code, output=cell.output, error=cell.error,
+                    seconds=cell.seconds, final=cell.final is not None,
+                )
+            )
+            if cell.final is not None:
+                return cell.final, ""
+            reports.append(prompts.step_report(index, len(blocks), cell.output, cell.error, _notes(cell)))
+        return None, "\n\n".join(reports)
+
+    def _last_call(self, messages: list[Message]) -> str | None:
+        """Out of iterations: one more request asks for the answer; it is reported as unconfirmed."""
+        messages.append({"role": "user", "content": prompts.LAST_CALL})
+        reply = self._root(messages, self.iterations + 1)
+        final = parse.text_final(reply)
+        if final is not None and not final.is_var:
+            return final.value
+        return reply.strip() or self.best
+
+    def _finish(self, answer: str | None, status: str, code: ExitCode, error: str | None = None) -> Result:
+        result = Result(
+            answer=answer,
+            status=status,
+            exit_code=code,
+            run_id=self.run_id,
+            question=self.question,
+            model=self.settings.model,
+            sub_model=self.settings.effective_sub_model,
+            iterations=self.iterations,
+            subcalls=self.ledger.subcalls,
+            usage=self.ledger.totals(),
+            usage_by_model=self.ledger.per_model(),
+            inputs={
+                "documents": len(self.corpus.documents),
+                "chars": self.corpus.chars,
+                "bytes": self.corpus.bytes,
+                "paths": [d.path for d in self.corpus.documents],
+                "skipped": self.corpus.skipped_by_reason(),
+            },
+            duration=time.monotonic() - self.started,
+            error=error,
+            settings=self.settings.public_dict(),
+        )
+        self.emit(RunFinished(result=result.to_dict()))
+        return result
+
+
+def _notes(cell: CellResult) -> list[str]:
+    notes = []
+    if cell.restored:
+        names = ", ".join(f"`{n}`" for n in cell.restored)
+        notes.append(f"Note: {names} cannot be reassigned; restored. Use another variable name.")
+    return notes
+
+
+def run(question: str, corpus: Corpus, settings: Settings, emit: Emit = discard) -> Result:
+    """Answer `question` over `corpus` with the RLM loop."""
+    return Run(question, corpus, settings, emit).execute()

@@ -1,0 +1,219 @@
+"""One frozen Settings for a run. Precedence: flags > environment > config file > defaults.
+
+Each value remembers where it came from (`Settings.sources`) so `rlm config show` can say so.
+The API key is special: a key is only sent to the base URL it was configured for.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from rlm_cli import paths
+from rlm_cli.errors import ConfigError
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_MODEL = "gpt-4.1-mini"
+NO_KEY = "no-key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = DEFAULT_MODEL
+    sub_model: str | None = None
+    base_url: str = OPENAI_BASE_URL
+    api_key: str | None = field(default=None, repr=False)
+    max_iterations: int = 20
+    concurrency: int = 8
+    output_limit: int = 4000
+    request_timeout: float = 120.0
+    retries: int = 3
+    max_output_tokens: int = 4096
+    temperature: float | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def effective_sub_model(self) -> str:
+        return self.sub_model or self.model
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every setting except secrets: safe for --json, logs and `config show`."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("api_key", "sources"):
+                continue
+            out[f.name] = getattr(self, f.name)
+        out["sub_model"] = self.effective_sub_model
+        out["api_key_set"] = self.api_key is not None
+        return out
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "sources")
+_TYPES: dict[str, type] = {
+    "model": str,
+    "sub_model": str,
+    "base_url": str,
+    "api_key": str,
+    "max_iterations": int,
+    "concurrency": int,
+    "output_limit": int,
+    "request_timeout": float,
+    "retries": int,
+    "max_output_tokens": int,
+    "temperature": float,
+}
+
+
+def env_name(setting: str) -> str:
+    return "RLM_" + setting.upper()
+
+
+def _convert(name: str, value: Any, origin: str) -> Any:
+    kind = _TYPES.get(name, str)
+    if value is None:
+        return None
+    try:
+        if kind is bool and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind in (int, float) and isinstance(value, bool):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{origin}: {name} must be {kind.__name__}, got {value!r}") from None
+
+
+def read_config_file(path: Path | None = None) -> dict[str, Any]:
+    """The parsed config.toml, or {} when absent. A malformed file is a ConfigError."""
+    path = path or paths.config_file()
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+
+
+def _file_layer(data: dict[str, Any], profile: str | None, origin: str) -> dict[str, Any]:
+    layer = {k: v for k, v in data.items() if k in SETTING_NAMES}
+    unknown = sorted(k for k in data if k not in SETTING_NAMES and k != "profiles")
+    if unknown:
+        raise ConfigError(f"{origin}: unknown setting {unknown[0]!r}")
+    if profile:
+        profiles = data.get("profiles", {})
+        if profile not in profiles:
+            raise ConfigError(f"{origin}: no profile named {profile!r}")
+        layer.update({k: v for k, v in profiles[profile].items() if k in SETTING_NAMES})
+    return layer
+
+
+def normalise_url(url: str) -> str:
+    return url.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def resolve_settings(
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
+    profile: str | None = None,
+) -> Settings:
+    """Merge the layers; flags whose value is None count as not given."""
+    env = os.environ if env is None else env
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    config_path = config_path or paths.config_file()
+    profile = profile or env.get("RLM_PROFILE") or None
+    file_data = read_config_file(config_path)
+    file_layer = _file_layer(file_data, profile, str(config_path))
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name in SETTING_NAMES:
+        if name == "api_key":
+            continue
+        if name in flags:
+            values[name], sources[name] = _convert(name, flags[name], "flag"), "flag"
+        elif env_name(name) in env and env[env_name(name)] != "":
+            key = env_name(name)
+            values[name], sources[name] = _convert(name, env[key], key), f"env {key}"
+        elif name in file_layer:
+            values[name], sources[name] = _convert(name, file_layer[name], str(config_path)), f"file {config_path}"
+        else:
+            sources[name] = "default"
+    if name_base := values.get("base_url"):
+        values["base_url"] = normalise_url(name_base)
+    elif env.get("OPENAI_BASE_URL"):
+        values["base_url"] = normalise_url(env["OPENAI_BASE_URL"])
+        sources["base_url"] = "env OPENAI_BASE_URL"
+
+    key, key_source = _pick_key(values.get("base_url", OPENAI_BASE_URL), flags, env, file_layer, config_path)
+    values["api_key"] = key
+    sources["api_key"] = key_source
+    settings = Settings(**values, sources=sources)
+    _validate(settings)
+    return settings
+
+
+def _pick_key(
+    base_url: str,
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    file_layer: Mapping[str, Any],
+    config_path: Path,
+) -> tuple[str | None, str]:
+    """Choose a key that was configured for this base URL, never one meant for another endpoint."""
+    if flags.get("api_key"):
+        return str(flags["api_key"]), "flag"
+    if env.get("RLM_API_KEY"):
+        return env["RLM_API_KEY"], "env RLM_API_KEY"
+    if file_layer.get("api_key"):
+        file_url = normalise_url(str(file_layer.get("base_url") or OPENAI_BASE_URL))
+        if file_url == base_url:
+            return str(file_layer["api_key"]), f"file {config_path}"
+    if env.get("OPENAI_API_KEY"):
+        openai_url = normalise_url(env.get("OPENAI_BASE_URL") or OPENAI_BASE_URL)
+        if openai_url == base_url:
+            return env["OPENAI_API_KEY"], "env OPENAI_API_KEY"
+    return None, "none"
+
+
+def _validate(s: Settings) -> None:
+    positive = ("max_iterations", "concurrency", "output_limit", "max_output_tokens")
+    for name in positive:
+        if getattr(s, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(s, name)}")
+    if s.request_timeout <= 0:
+        raise ConfigError(f"request_timeout must be positive, got {s.request_timeout}")
+    if s.retries < 0:
+        raise ConfigError(f"retries must be 0 or more, got {s.retries}")
+    parsed = urlparse(s.base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"base_url must be an http(s) URL, got {s.base_url!r}")
+
+
+def require_key(s: Settings) -> str:
+    """The key to send. The OpenAI API needs one; a custom endpoint gets a placeholder when none is set."""
+    if s.api_key:
+        return s.api_key
+    if normalise_url(s.base_url) == OPENAI_BASE_URL:
+        raise ConfigError(
+            "no API key: set OPENAI_API_KEY or RLM_API_KEY, or point --base-url at a local server"
+        )
+    return NO_KEY
