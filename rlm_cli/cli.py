@@ -14,6 +14,9 @@ from typing import Annotated, Any
 import typer
 
 from rlm_cli import __version__
+from rlm_cli.commands import completions as completions_cmd
+from rlm_cli.commands import config as config_cmd
+from rlm_cli.commands import doctor as doctor_cmd
 from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
 
 EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{int(c)} {m}" for c, m in EXIT_CODE_MEANINGS.items()) + "."
@@ -84,9 +87,20 @@ def ask(
             show_default=False,
         ),
     ],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Root model. [env: RLM_MODEL]")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Root model. [env: RLM_MODEL]",
+            autocompletion=completions_cmd.complete_model,
+        ),
+    ] = None,
     sub_model: Annotated[
-        str | None, typer.Option("--sub-model", help="Model for llm_query sub-calls (default: --model).")
+        str | None,
+        typer.Option(
+            "--sub-model",
+            help="Model for llm_query sub-calls (default: --model).",
+            autocompletion=completions_cmd.complete_model,
+        ),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint. [env: RLM_BASE_URL]")
@@ -108,7 +122,13 @@ def ask(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON event per line on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer and errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show full code and outputs.")] = False,
-    profile: Annotated[str | None, typer.Option("--profile", help="Config profile. [env: RLM_PROFILE]")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", help="Config profile. [env: RLM_PROFILE]",
+            autocompletion=completions_cmd.complete_profile,
+        ),
+    ] = None,
 ) -> None:
     """Ask QUESTION about the PATHs (or stdin). The answer goes to stdout, progress to stderr."""
     if as_json and jsonl:
@@ -178,10 +198,16 @@ def _loaded_line(corpus: Any) -> str:
     return "; ".join(parts)
 
 
+app.add_typer(config_cmd.app, name="config")
+app.command("doctor")(doctor_cmd.doctor)
+app.command("completions")(completions_cmd.completions)
+
+
 def main() -> None:
     """Console entry point: every error is one line on stderr unless RLM_DEBUG asks for a traceback."""
+    completions_cmd.enable_if_requested()
     try:
-        app(standalone_mode=True)
+        app(prog_name="rlm", standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from rlm_cli.errors import ConfigError
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4.1-mini"
 NO_KEY = "no-key"
+KEYS_FILE = "keys.toml"
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def resolve_settings(
     profile = profile or env.get("RLM_PROFILE") or None
     file_data = read_config_file(config_path)
     file_layer = _file_layer(file_data, profile, str(config_path))
+    profile_table = file_data.get("profiles", {}).get(profile, {}) if profile else {}
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -154,7 +156,9 @@ def resolve_settings(
             key = env_name(name)
             values[name], sources[name] = _convert(name, env[key], key), f"env {key}"
         elif name in file_layer:
-            values[name], sources[name] = _convert(name, file_layer[name], str(config_path)), f"file {config_path}"
+            where = f" [profiles.{profile}]" if name in profile_table else ""
+            values[name] = _convert(name, file_layer[name], str(config_path))
+            sources[name] = f"file {config_path}{where}"
         else:
             sources[name] = "default"
     if name_base := values.get("base_url"):
@@ -163,7 +167,9 @@ def resolve_settings(
         values["base_url"] = normalise_url(env["OPENAI_BASE_URL"])
         sources["base_url"] = "env OPENAI_BASE_URL"
 
-    key, key_source = _pick_key(values.get("base_url", OPENAI_BASE_URL), flags, env, file_layer, config_path)
+    keys_data = read_config_file(config_path.with_name(KEYS_FILE))
+    candidates = key_candidates(flags, env, file_data, keys_data, profile, config_path)
+    key, key_source = _pick_key(values.get("base_url", OPENAI_BASE_URL), candidates)
     values["api_key"] = key
     sources["api_key"] = key_source
     settings = Settings(**values, sources=sources)
@@ -171,26 +177,58 @@ def resolve_settings(
     return settings
 
 
-def _pick_key(
-    base_url: str,
+@dataclass(frozen=True)
+class KeyCandidate:
+    """A configured key and the one endpoint it may be sent to (`url` None: any endpoint)."""
+
+    key: str = field(repr=False)
+    url: str | None
+    source: str
+
+
+def key_candidates(
     flags: Mapping[str, Any],
     env: Mapping[str, str],
-    file_layer: Mapping[str, Any],
+    file_data: Mapping[str, Any],
+    keys_data: Mapping[str, Any],
+    profile: str | None,
     config_path: Path,
-) -> tuple[str | None, str]:
-    """Choose a key that was configured for this base URL, never one meant for another endpoint."""
+) -> list[KeyCandidate]:
+    """Every configured key in precedence order, each bound to the base URL written beside it.
+
+    A key in a config-file table is for that table's base URL (a profile inherits the top-level
+    one); a key in keys.toml is for the base_url stored with it; the default is OpenAI's API.
+    """
+    out: list[KeyCandidate] = []
     if flags.get("api_key"):
-        return str(flags["api_key"]), "flag"
+        out.append(KeyCandidate(str(flags["api_key"]), None, "flag"))
     if env.get("RLM_API_KEY"):
-        return env["RLM_API_KEY"], "env RLM_API_KEY"
-    if file_layer.get("api_key"):
-        file_url = normalise_url(str(file_layer.get("base_url") or OPENAI_BASE_URL))
-        if file_url == base_url:
-            return str(file_layer["api_key"]), f"file {config_path}"
+        out.append(KeyCandidate(env["RLM_API_KEY"], None, "env RLM_API_KEY"))
+    keys_path = config_path.with_name(KEYS_FILE)
+    top_url = normalise_url(str(file_data.get("base_url") or OPENAI_BASE_URL))
+    tables: list[tuple[Mapping[str, Any], Mapping[str, Any], str, str]] = []
+    if profile:
+        prof = file_data.get("profiles", {}).get(profile, {})
+        tables.append((prof, keys_data.get("profiles", {}).get(profile, {}), f" [profiles.{profile}]",
+                       normalise_url(str(prof.get("base_url") or top_url))))
+    tables.append((file_data, keys_data, "", top_url))
+    for config_table, keys_table, where, url in tables:
+        if config_table.get("api_key"):
+            out.append(KeyCandidate(str(config_table["api_key"]), url, f"file {config_path}{where}"))
+        if keys_table.get("api_key"):
+            bound = normalise_url(str(keys_table.get("base_url") or OPENAI_BASE_URL))
+            out.append(KeyCandidate(str(keys_table["api_key"]), bound, f"file {keys_path}{where}"))
     if env.get("OPENAI_API_KEY"):
         openai_url = normalise_url(env.get("OPENAI_BASE_URL") or OPENAI_BASE_URL)
-        if openai_url == base_url:
-            return env["OPENAI_API_KEY"], "env OPENAI_API_KEY"
+        out.append(KeyCandidate(env["OPENAI_API_KEY"], openai_url, "env OPENAI_API_KEY"))
+    return out
+
+
+def _pick_key(base_url: str, candidates: list[KeyCandidate]) -> tuple[str | None, str]:
+    """Choose a key that was configured for this base URL, never one meant for another endpoint."""
+    for candidate in candidates:
+        if candidate.url is None or candidate.url == base_url:
+            return candidate.key, candidate.source
     return None, "none"
 
 

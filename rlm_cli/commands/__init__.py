@@ -1,0 +1,1 @@
+"""Commands besides `rlm ask`, one module each; cli.py registers them."""

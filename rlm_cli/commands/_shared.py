@@ -1,0 +1,27 @@
+"""What every command module needs: user errors as one stderr line and their exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from rlm_cli.errors import RlmError
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn an RlmError into `rlm: error: ...` on stderr and its documented exit code."""
+    try:
+        yield
+    except RlmError as exc:
+        sys.stderr.write(f"rlm: error: {exc}\n")
+        sys.stderr.flush()
+        raise typer.Exit(int(exc.exit_code)) from None
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"rlm: {message}\n")
+    sys.stderr.flush()
