@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rlm_cli.repl.corpus_tools import CorpusTools
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,8 @@ class Document:
     size: int
     start: int
     end: int
+    encoding: str = "utf-8"
+    pages: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -26,6 +31,7 @@ class Skipped:
 
     path: str
     reason: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,17 @@ class Part:
     kind: str
     size: int
     text: str
+    encoding: str = "utf-8"
+    pages: int = 0
 
 
 def header(path: str) -> str:
     """The line that opens each document when there are several (as `tail` prints them)."""
     return f"==> {path} <==\n"
+
+
+def _document(part: Part, start: int, end: int) -> Document:
+    return Document(part.path, part.kind, part.size, start, end, part.encoding, part.pages)
 
 
 @dataclass
@@ -55,7 +67,7 @@ class Corpus:
         skipped = list(skipped or [])
         if len(parts) == 1:
             p = parts[0]
-            return cls(p.text, [Document(p.path, p.kind, p.size, 0, len(p.text))], skipped)
+            return cls(p.text, [_document(p, 0, len(p.text))], skipped)
         pieces: list[str] = []
         documents: list[Document] = []
         offset = 0
@@ -64,7 +76,7 @@ class Corpus:
             pieces.append(head)
             offset += len(head)
             pieces.append(p.text)
-            documents.append(Document(p.path, p.kind, p.size, offset, offset + len(p.text)))
+            documents.append(_document(p, offset, offset + len(p.text)))
             offset += len(p.text)
             tail = "\n" if p.text.endswith("\n") else "\n\n"
             pieces.append(tail)
@@ -103,3 +115,13 @@ class Corpus:
 
     def manifest(self) -> list[dict[str, Any]]:
         return [d.to_dict() for d in self.documents]
+
+    def tools(self) -> CorpusTools:
+        """grep / read / locate over this corpus, exactly as the REPL has them."""
+        from rlm_cli.repl.corpus_tools import CorpusTools
+
+        return CorpusTools(self.text, self.manifest())
+
+    def locate(self, offset: int) -> str:
+        """'path:line' of a character offset in `text`."""
+        return self.tools().locate(offset)

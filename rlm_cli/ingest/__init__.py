@@ -1,63 +1,217 @@
-"""Turn paths and stdin into a Corpus. The CLI calls `load_corpus`; nothing here knows about models."""
+"""Turn paths and stdin into a Corpus. The CLI calls `load_corpus`; nothing here knows about models.
+
+Every input ends up either as a document or as a Skipped entry with a reason: nothing is dropped
+or cut silently. Files are read with one read() each and joined into `context` once.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rlm_cli.corpus import Corpus, Part, Skipped
-from rlm_cli.errors import InputError
+from rlm_cli.errors import InputError, UsageError
+from rlm_cli.ingest.compressed import BadArchive, TooLarge, compression_of, decompress
+from rlm_cli.ingest.decode import SNIFF, NotText, decode, looks_binary
+from rlm_cli.ingest.sizes import format_size, parse_size
+from rlm_cli.ingest.stream import WAITING, StreamTooLarge, read_stream
+from rlm_cli.ingest.walk import Candidate, Filters, walk
 
 STDIN_PATH = "<stdin>"
-DEFAULT_IGNORED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
-)
+DEFAULT_MAX_INPUT = 4 << 30
+SNIFF_FIRST_ABOVE = 8 << 20
+PDF_MAGIC = b"%PDF-"
 
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What to load; the ingestion issue grows this (ignore rules, filters, size limits)."""
+    """What to load and how much (flags of `rlm ask`)."""
 
     hidden: bool = False
+    no_ignore: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    max_file_size: int | None = None
+    max_input_size: int = DEFAULT_MAX_INPUT
+    stdin_notice_after: float = 3.0
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(self.hidden, self.no_ignore, self.include, self.exclude, self.extensions)
 
 
-def _decode(data: bytes) -> str | None:
-    """UTF-8 text, or None for binary data."""
-    if b"\x00" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace")
+def options_from_flags(flags: dict[str, Any]) -> IngestOptions:
+    """IngestOptions from `rlm ask` flags (None or missing: the default); a bad size is a usage error."""
+
+    def size(name: str) -> int | None:
+        value = flags.get(name)
+        if value is None:
+            return None
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            raise UsageError(f"--{name.replace('_', '-')}: {exc}") from None
+
+    exts = tuple(e.strip() for item in flags.get("ext") or () for e in str(item).split(",") if e.strip())
+    return IngestOptions(
+        hidden=bool(flags.get("hidden")),
+        no_ignore=bool(flags.get("no_ignore")),
+        include=tuple(flags.get("include") or ()),
+        exclude=tuple(flags.get("exclude") or ()),
+        extensions=exts,
+        max_file_size=size("max_file_size"),
+        max_input_size=size("max_input_size") or DEFAULT_MAX_INPUT,
+    )
 
 
-def _read_file(path: Path, shown: str, parts: list[Part], skipped: list[Skipped]) -> None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        skipped.append(Skipped(shown, f"unreadable ({exc.strerror or exc})"))
-        return
-    text = _decode(data)
-    if text is None:
-        skipped.append(Skipped(shown, "binary"))
-        return
-    parts.append(Part(shown, "text", len(data), text))
+class _Skip(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
 
 
-def _walk(root: Path, options: IngestOptions, parts: list[Part], skipped: list[Skipped]) -> None:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in DEFAULT_IGNORED_DIRS and (options.hidden or not d.startswith("."))
+class _Loader:
+    """Collects parts and skips in input order, and keeps the running total under the limit."""
+
+    def __init__(self, options: IngestOptions, notify: Callable[[str], None] | None) -> None:
+        self.options = options
+        self.notify = notify
+        self.parts: list[Part] = []
+        self.skipped: list[Skipped] = []
+        self.total = 0
+        self.seen: set[tuple[int, int]] = set()
+
+    def over_total(self, size: int) -> InputError:
+        limit = self.options.max_input_size
+        return InputError(
+            f"the input is over --max-input-size ({format_size(size)} > {format_size(limit)}): "
+            "narrow it with --include/--exclude/--ext, or raise --max-input-size"
         )
-        for name in sorted(filenames):
-            if not options.hidden and name.startswith("."):
-                continue
-            full = Path(dirpath) / name
-            if not full.is_file():
-                skipped.append(Skipped(str(full), "not a regular file"))
-                continue
-            _read_file(full, str(full), parts, skipped)
+
+    def count(self, size: int) -> None:
+        self.total += size
+        if self.total > self.options.max_input_size:
+            raise self.over_total(self.total)
+
+    def room(self) -> int:
+        """How many more bytes this file may decompress to."""
+        left = self.options.max_input_size - self.total
+        cap = self.options.max_file_size
+        return left if cap is None else min(left, cap)
+
+    def add(self, shown: str, raw: bytes | bytearray, size: int) -> None:
+        """Turn one input's bytes into a Part (text, decompressed text or PDF text) or a Skipped."""
+        try:
+            self.parts.append(self._convert(shown, raw, size))
+        except _Skip as skip:
+            self.skipped.append(Skipped(shown, skip.reason, skip.detail))
+
+    def _convert(self, shown: str, data: bytes | bytearray, size: int) -> Part:
+        if not data:
+            raise _Skip("empty")
+        kind = "text"
+        compression = compression_of(bytes(data[:6]))
+        if compression is not None:
+            room = self.room()
+            try:
+                data = decompress(bytes(data), compression, room)
+            except TooLarge:
+                if room == self.options.max_input_size - self.total:
+                    raise self.over_total(self.total + room + 1) from None
+                raise _Skip("too large", f"over --max-file-size once decompressed ({compression})") from None
+            except BadArchive as exc:
+                raise _Skip("bad compressed data", f"{compression}: {exc}"[:200]) from None
+            self.count(len(data) - size)
+            kind = f"text/{compression}"
+            if not data:
+                raise _Skip("empty", f"empty once decompressed ({compression})")
+        if data[:5] == PDF_MAGIC or (shown.lower().endswith(".pdf") and PDF_MAGIC in data[:1024]):
+            from rlm_cli.ingest.pdf import PdfSkip, pdf_text
+
+            try:
+                text, pages = pdf_text(bytes(data))
+            except PdfSkip as exc:
+                raise _Skip(*exc.args) from None
+            return Part(shown, "pdf", size, text, "", pages)
+        try:
+            text, encoding = decode(data)
+        except NotText:
+            raise _Skip("binary") from None
+        return Part(shown, kind, size, text, encoding)
+
+    def read_file(self, c: Candidate) -> None:
+        if c.identity in self.seen:
+            self.skipped.append(Skipped(c.shown, "duplicate"))
+            return
+        self.seen.add(c.identity)
+        cap = self.options.max_file_size
+        if cap is not None and c.size > cap:
+            self.skipped.append(Skipped(c.shown, "too large", f"{format_size(c.size)} > --max-file-size"))
+            return
+        try:
+            with open(c.path, "rb", buffering=0) as fh:
+                if c.size > SNIFF_FIRST_ABOVE:
+                    head = fh.read(SNIFF)
+                    if looks_binary(head) and compression_of(head) is None and not head.startswith(PDF_MAGIC):
+                        self.skipped.append(Skipped(c.shown, "binary"))
+                        return
+                    fh.seek(0)
+                data = fh.read()
+        except OSError as exc:
+            self.skipped.append(Skipped(c.shown, "unreadable", exc.strerror or str(exc)))
+            return
+        self.count(len(data))
+        self.add(c.shown, data, len(data))
+
+    def read_stream(self, stream: BinaryIO, shown: str, waiting: str) -> None:
+        notice = self.options.stdin_notice_after
+        try:
+            data = read_stream(stream, self.options.max_input_size - self.total, self.notify, notice, waiting)
+        except StreamTooLarge as exc:
+            raise self.over_total(self.total + int(str(exc))) from None
+        except OSError as exc:
+            self.skipped.append(Skipped(shown, "unreadable", exc.strerror or str(exc)))
+            return
+        self.count(len(data))
+        self.add(shown, data, len(data))
+
+
+def _explicit(raw: str, loader: _Loader, options: IngestOptions) -> list[Candidate]:
+    """A path the user named: files are read even if hidden or ignored; FIFOs are read as streams."""
+    try:
+        st = os.stat(raw)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            loader.skipped.append(Skipped(raw, "symlink loop", exc.strerror or ""))
+        elif exc.errno == errno.ENOENT and os.path.islink(raw):
+            loader.skipped.append(Skipped(raw, "broken symlink", exc.strerror or ""))
+        elif exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise InputError(f"no such file or directory: {raw}") from None
+        else:
+            loader.skipped.append(Skipped(raw, "unreadable", exc.strerror or ""))
+        return []
+    if stat.S_ISDIR(st.st_mode):
+        found: list[Candidate] = []
+        walk(raw, options.filters, found, loader.skipped)
+        return found
+    if stat.S_ISREG(st.st_mode):
+        return [Candidate(raw, raw, st.st_size, (st.st_dev, st.st_ino))]
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
+        try:
+            with open(raw, "rb") as fh:
+                loader.read_stream(fh, raw, f"rlm: waiting for input on {raw}")
+        except OSError as exc:
+            loader.skipped.append(Skipped(raw, "unreadable", exc.strerror or ""))
+        return []
+    loader.skipped.append(Skipped(raw, "not a regular file", "socket" if stat.S_ISSOCK(st.st_mode) else ""))
+    return []
 
 
 def load_corpus(
@@ -66,26 +220,37 @@ def load_corpus(
     stdin: BinaryIO | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> Corpus:
-    """Read every path ('-' is stdin) into one Corpus; raise InputError when nothing usable remains."""
+    """Read every path ('-' is stdin) into one Corpus; raise InputError when nothing usable remains
+    or when the total is over --max-input-size (checked on sizes before anything is read)."""
     options = options or IngestOptions()
-    parts: list[Part] = []
-    skipped: list[Skipped] = []
+    loader = _Loader(options, notify)
+    plan: list[Candidate | None] = []
     for raw in paths:
         if raw == "-":
-            stream = stdin if stdin is not None else (sys.stdin.buffer if sys.stdin else None)
-            if stream is None:
-                raise InputError("stdin is closed but '-' was given as an input")
-            data = stream.read()
-            parts.append(Part(STDIN_PATH, "stdin", len(data), data.decode("utf-8", errors="replace")))
-            continue
-        path = Path(raw)
-        if not path.exists():
-            raise InputError(f"no such file or directory: {raw}")
-        if path.is_dir():
-            _walk(path, options, parts, skipped)
+            plan.append(None)
         else:
-            _read_file(path, raw, parts, skipped)
-    if not parts:
-        reason = f" ({len(skipped)} skipped)" if skipped else ""
-        raise InputError(f"no readable input{reason}")
-    return Corpus.from_parts(parts, skipped)
+            plan.extend(_explicit(raw, loader, options))
+    on_disk = sum(c.size for c in plan if c is not None)
+    if on_disk > options.max_input_size:
+        raise loader.over_total(on_disk)
+    for candidate in plan:
+        if candidate is not None:
+            loader.read_file(candidate)
+            continue
+        stream = stdin if stdin is not None else (sys.stdin.buffer if sys.stdin is not None else None)
+        if stream is None:
+            raise InputError("stdin is closed but '-' was given as an input")
+        loader.read_stream(stream, STDIN_PATH, WAITING)
+    if not loader.parts:
+        raise InputError(_nothing(loader.skipped))
+    parts, loader.parts = loader.parts, []
+    return Corpus.from_parts(parts, loader.skipped)
+
+
+def _nothing(skipped: list[Skipped]) -> str:
+    if not skipped:
+        return "no readable input (nothing found)"
+    counts: dict[str, int] = {}
+    for s in skipped:
+        counts[s.reason] = counts.get(s.reason, 0) + 1
+    return "no readable input (skipped: " + ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) + ")"
