@@ -129,11 +129,41 @@ def ask(
             autocompletion=completions_cmd.complete_profile,
         ),
     ] = None,
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Only files matching this glob (repeatable).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Leave out paths matching this glob (repeatable).")
+    ] = None,
+    ext: Annotated[
+        list[str] | None, typer.Option("--ext", help="Only these extensions, e.g. --ext py,md (repeatable).")
+    ] = None,
+    hidden: Annotated[bool, typer.Option("--hidden", help="Also read hidden files and directories.")] = False,
+    no_ignore: Annotated[
+        bool, typer.Option("--no-ignore", help="Ignore .gitignore/.ignore files and the default ignores.")
+    ] = False,
+    max_file_size: Annotated[
+        str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 10M).")
+    ] = None,
+    max_input_size: Annotated[
+        str | None, typer.Option("--max-input-size", help="Fail if the input is larger (default 4G).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be loaded (files, sizes, tokens); no model call.")
+    ] = False,
 ) -> None:
     """Ask QUESTION about the PATHs (or stdin). The answer goes to stdout, progress to stderr."""
     if as_json and jsonl:
         raise _fail("--json and --jsonl cannot be used together", ExitCode.USAGE)
+    ingest = {
+        "include": include, "exclude": exclude, "ext": ext, "hidden": hidden, "no_ignore": no_ignore,
+        "max_file_size": max_file_size, "max_input_size": max_input_size,
+    }
     try:
+        if dry_run:
+            from rlm_cli.ingest.report import dry_run as show_manifest
+
+            raise typer.Exit(show_manifest(inputs, ingest, as_json, _stdin_paths))
         result = _ask(
             inputs,
             {
@@ -148,6 +178,7 @@ def ask(
             profile=profile,
             mode="json" if as_json else "jsonl" if jsonl else "text",
             verbosity=0 if quiet else 2 if verbose else 1,
+            ingest=ingest,
         )
     except RlmError as exc:
         raise _fail(str(exc), exc.exit_code) from None
@@ -156,10 +187,13 @@ def ask(
     raise typer.Exit(int(result))
 
 
-def _ask(inputs: list[str], flags: dict[str, Any], profile: str | None, mode: str, verbosity: int) -> ExitCode:
+def _ask(
+    inputs: list[str], flags: dict[str, Any], profile: str | None, mode: str, verbosity: int,
+    ingest: dict[str, Any] | None = None,
+) -> ExitCode:
     from rlm_cli.engine.loop import run
     from rlm_cli.events import InputLoaded
-    from rlm_cli.ingest import load_corpus
+    from rlm_cli.ingest import load_corpus, options_from_flags
     from rlm_cli.render.jsonl import JsonlRenderer
     from rlm_cli.render.plain import PlainRenderer
     from rlm_cli.settings import require_key, resolve_settings
@@ -167,7 +201,7 @@ def _ask(inputs: list[str], flags: dict[str, Any], profile: str | None, mode: st
     paths, question = _split_inputs(inputs)
     settings = resolve_settings(flags, profile=profile)
     require_key(settings)
-    corpus = load_corpus(_stdin_paths(paths))
+    corpus = load_corpus(_stdin_paths(paths), options_from_flags(ingest or {}), notify=_notify)
     emit = JsonlRenderer(sys.stdout) if mode == "jsonl" else PlainRenderer(sys.stderr, verbosity)
     emit(
         InputLoaded(
@@ -191,11 +225,14 @@ def _ask(inputs: list[str], flags: dict[str, Any], profile: str | None, mode: st
 
 
 def _loaded_line(corpus: Any) -> str:
-    skipped = corpus.skipped_by_reason()
-    parts = [f"rlm: loaded {len(corpus.documents)} document(s), {corpus.bytes:,} bytes, {corpus.chars:,} chars"]
-    if skipped:
-        parts.append("skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items())))
-    return "; ".join(parts)
+    from rlm_cli.ingest.report import summary_line
+
+    return summary_line(corpus)
+
+
+def _notify(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 app.add_typer(config_cmd.app, name="config")

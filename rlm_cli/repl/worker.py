@@ -18,6 +18,9 @@ import threading
 import traceback
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script under -I: find our sibling
+from corpus_tools import CorpusTools  # noqa: E402
+
 CELL = "<cell>"
 PROTECTED = (
     "context",
@@ -193,6 +196,7 @@ class Worker:
             "answer": {"content": "", "ready": False},
             "re": re,
             "json": json,
+            **_corpus_tools(self.context, self.documents),
         }
         self.originals = {k: self.ns[k] for k in PROTECTED if k in self.ns}
 
@@ -251,6 +255,11 @@ class Worker:
             value = eval(compile(last_expr, CELL, "eval"), self.ns)
             if value is not None:
                 sink.write(repr(value) + "\n")
+
+
+def _corpus_tools(context: str, documents: list[dict[str, Any]]) -> dict[str, Any]:
+    tools = CorpusTools(context, [dict(d) for d in documents])
+    return {"grep": tools.grep, "read": tools.read, "locate": tools.locate}
 
 
 def _to_text(value: Any) -> str:
