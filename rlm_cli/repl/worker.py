@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 import traceback
+import types
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script under -I: find our sibling
@@ -148,6 +149,8 @@ class Worker:
 
         def llm_query_batched(prompts: Any, model: Any = None) -> list[str]:
             """Ask many questions concurrently; answers come back in the same order."""
+            if isinstance(prompts, str | bytes):
+                raise TypeError("llm_query_batched takes a list of prompts, not one string: use llm_query(prompt)")
             prompts = list(prompts)
             return ch.query("llm", prompts, model) if prompts else []
 
@@ -156,6 +159,8 @@ class Worker:
             return ch.query("rlm", [prompt], None, [context])[0]
 
         def rlm_query_batched(prompts: Any, contexts: Any = None) -> list[str]:
+            if isinstance(prompts, str | bytes):
+                raise TypeError("rlm_query_batched takes a list of prompts, not one string: use rlm_query(prompt)")
             prompts = list(prompts)
             ctx = list(contexts) if contexts is not None else [None] * len(prompts)
             if len(ctx) != len(prompts):
@@ -178,7 +183,10 @@ class Worker:
             return {
                 k: type(v).__name__
                 for k, v in self.ns.items()
-                if not k.startswith("_") and k not in PROTECTED and k not in ("answer", "__builtins__")
+                if not k.startswith("_")
+                and k not in PROTECTED
+                and k not in ("answer", "__builtins__")
+                and not isinstance(v, types.ModuleType)
             }
 
         self.ns = {
