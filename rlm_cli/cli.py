@@ -17,6 +17,7 @@ from rlm_cli import __version__
 from rlm_cli.commands import completions as completions_cmd
 from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import doctor as doctor_cmd
+from rlm_cli.commands import models as models_cmd
 from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
 
 EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{int(c)} {m}" for c, m in EXIT_CODE_MEANINGS.items()) + "."
@@ -237,6 +238,7 @@ def _notify(message: str) -> None:
 
 app.add_typer(config_cmd.app, name="config")
 app.command("doctor")(doctor_cmd.doctor)
+app.command("models")(models_cmd.models)
 app.command("completions")(completions_cmd.completions)
 
 
