@@ -75,6 +75,13 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def _mostly_utf8(sample: bytes) -> bool:
+    """UTF-8 with a few bad bytes (a cut multi-byte character, a stray byte) is still UTF-8."""
+    text = sample.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    return len(text) - len(text.encode("ascii", "ignore")) - bad > bad
+
+
 def _detected(data: Buffer, bad_at: int) -> tuple[str, str]:
     """Not UTF-8: ask chardet about the bytes around the first bad one (imported only now)."""
     import chardet
@@ -83,6 +90,8 @@ def _detected(data: Buffer, bad_at: int) -> tuple[str, str]:
     sample = bytes(data[lo : lo + DETECT_SAMPLE])
     if sum(sample.count(c) for c in _CONTROL) > 0.1 * len(sample):
         raise NotText("binary")
+    if _mostly_utf8(sample):
+        return str(data, "utf-8", "replace"), "utf-8 (invalid bytes replaced)"
     guess = chardet.detect(sample)
     name = (guess.get("encoding") or "").lower()
     if guess.get("mime_type") == "application/octet-stream" and not name:
