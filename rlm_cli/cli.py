@@ -119,6 +119,13 @@ def ask(
     request_timeout: Annotated[
         float | None, typer.Option("--request-timeout", help="Seconds per model request (default 120).")
     ] = None,
+    prompt_style: Annotated[
+        str | None,
+        typer.Option(
+            "--prompt-style",
+            help="auto, compact (small local models) or full. auto picks from the model name (default auto).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with the answer and usage.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON event per line on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer and errors.")] = False,
@@ -175,6 +182,7 @@ def ask(
                 "concurrency": concurrency,
                 "output_limit": output_limit,
                 "request_timeout": request_timeout,
+                "prompt_style": prompt_style,
             },
             profile=profile,
             mode="json" if as_json else "jsonl" if jsonl else "text",

@@ -20,6 +20,7 @@ from rlm_cli.errors import ConfigError
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4.1-mini"
 NO_KEY = "no-key"
+PROMPT_STYLES = ("auto", "compact", "full")
 KEYS_FILE = "keys.toml"
 
 
@@ -36,11 +37,19 @@ class Settings:
     retries: int = 3
     max_output_tokens: int = 4096
     temperature: float | None = None
+    prompt_style: str = "auto"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def effective_sub_model(self) -> str:
         return self.sub_model or self.model
+
+    @property
+    def effective_prompt_style(self) -> str:
+        """`compact` or `full`; `auto` picks from the model name (small local models get `compact`)."""
+        from rlm_cli.engine.prompts import resolve_style
+
+        return resolve_style(self.prompt_style, self.model)
 
     def public_dict(self) -> dict[str, Any]:
         """Every setting except secrets: safe for --json, logs and `config show`."""
@@ -50,6 +59,7 @@ class Settings:
                 continue
             out[f.name] = getattr(self, f.name)
         out["sub_model"] = self.effective_sub_model
+        out["prompt_style"] = self.effective_prompt_style
         out["api_key_set"] = self.api_key is not None
         return out
 
@@ -70,6 +80,7 @@ _TYPES: dict[str, type] = {
     "retries": int,
     "max_output_tokens": int,
     "temperature": float,
+    "prompt_style": str,
 }
 
 
@@ -239,6 +250,8 @@ def _validate(s: Settings) -> None:
             raise ConfigError(f"{name} must be at least 1, got {getattr(s, name)}")
     if s.request_timeout <= 0:
         raise ConfigError(f"request_timeout must be positive, got {s.request_timeout}")
+    if s.prompt_style not in PROMPT_STYLES:
+        raise ConfigError(f"prompt_style must be one of {', '.join(PROMPT_STYLES)}, got {s.prompt_style!r}")
     if s.retries < 0:
         raise ConfigError(f"retries must be 0 or more, got {s.retries}")
     parsed = urlparse(s.base_url)

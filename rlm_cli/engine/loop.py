@@ -11,7 +11,7 @@ import time
 import uuid
 
 from rlm_cli.corpus import Corpus
-from rlm_cli.engine import parse, prompts
+from rlm_cli.engine import feedback, parse, prompts
 from rlm_cli.engine.budget import Ledger
 from rlm_cli.engine.result import CONFIRMED, FAILED, INTERRUPTED, UNCONFIRMED, Result
 from rlm_cli.engine.subcalls import SubcallPool
@@ -33,6 +33,8 @@ from rlm_cli.repl.host import CellResult, ReplHost
 from rlm_cli.settings import Settings
 
 SUB_WINDOW_CHARS = 100_000
+FREE_REMINDERS = 2
+COMPACT_OUTPUT_LIMIT = 1500
 
 
 def new_run_id() -> str:
@@ -56,6 +58,12 @@ class Run:
         self.iterations = 0
         self.best: str | None = None
         self.started = time.monotonic()
+        self.style = settings.effective_prompt_style
+        self.code_ran = False
+        self.looked_first = False
+        self.free_reminders = FREE_REMINDERS
+        self.seen_cells: dict[tuple[str, str], int] = {}
+        self.last_outcome = feedback.OUTPUT
 
     def execute(self) -> Result:
         s = self.settings
@@ -66,8 +74,10 @@ class Run:
                 settings=s.public_dict(),
             )
         )
+        if s.prompt_style == prompts.AUTO and self.style == prompts.COMPACT:
+            self._notice(f"compact prompts for {s.model} (small, by its name); --prompt-style full to change")
         try:
-            with ReplHost(self.corpus, self.pool.handle, output_limit=s.output_limit) as repl:
+            with ReplHost(self.corpus, self.pool.handle, output_limit=self._output_limit()) as repl:
                 answer, status = self._loop(repl)
             code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS
             return self._finish(answer, status, code)
@@ -93,15 +103,18 @@ class Run:
     def _loop(self, repl: ReplHost) -> tuple[str | None, str]:
         s = self.settings
         messages: list[Message] = [
-            {"role": "system", "content": prompts.system_prompt(SUB_WINDOW_CHARS)},
-            {"role": "user", "content": prompts.first_turn(self.question, self.corpus, s.max_iterations)},
+            {"role": "system", "content": prompts.system_prompt(SUB_WINDOW_CHARS, self.style)},
+            {
+                "role": "user",
+                "content": prompts.first_turn(self.question, self.corpus, s.max_iterations, style=self.style),
+            },
         ]
         for iteration in range(1, s.max_iterations + 1):
             self.iterations = iteration
             self.emit(IterationStarted(iteration=iteration, max_iterations=s.max_iterations))
-            reply = self._root(messages, iteration)
+            reply = self._guarded_reply(messages, iteration)
             messages.append({"role": "assistant", "content": reply})
-            blocks = parse.code_blocks(reply)
+            blocks = self._blocks_to_run(reply)
             if not blocks:
                 final = parse.text_final(reply)
                 if final is not None:
@@ -109,6 +122,7 @@ class Run:
                     if answer is not None:
                         return answer, CONFIRMED
                 report = prompts.NO_CODE
+                self.last_outcome = feedback.OUTPUT
             else:
                 answer, report = self._run_blocks(repl, iteration, blocks)
                 if answer is not None:
@@ -116,12 +130,65 @@ class Run:
             messages.append(
                 {
                     "role": "user",
-                    "content": prompts.next_turn(self.question, report, iteration + 1, s.max_iterations)
+                    "content": prompts.next_turn(
+                        self.question, report, iteration + 1, s.max_iterations,
+                        prompts.next_instruction(self.style, self.last_outcome),
+                    )
                     if iteration < s.max_iterations
                     else report,
                 }
             )
         return self._last_call(messages), UNCONFIRMED
+
+    def _output_limit(self) -> int:
+        """Small models lose the thread in long outputs: compact style shows less unless set explicitly."""
+        s = self.settings
+        if self.style == prompts.COMPACT and s.sources.get("output_limit", "default") == "default":
+            return min(s.output_limit, COMPACT_OUTPUT_LIMIT)
+        return s.output_limit
+
+    def _blocks_to_run(self, reply: str) -> list[str]:
+        """Every block in order; in compact style only the first (small models add invented ones)."""
+        blocks = parse.code_blocks(reply)
+        if self.style == prompts.COMPACT and len(blocks) > 1:
+            self._notice(f"ran only the first of {len(blocks)} code blocks (compact style: one per reply)")
+            return blocks[:1]
+        return blocks
+
+    def _notice(self, message: str) -> None:
+        self.emit(Notice(level="info", message=message))
+
+    def _guarded_reply(self, messages: list[Message], iteration: int) -> str:
+        """The root reply, asked again without spending a turn when it answered before any code ran
+        (once) or had neither code nor an answer (up to FREE_REMINDERS times in a run)."""
+        while True:
+            reply = self._root(messages, iteration)
+            if parse.code_blocks(reply):
+                return reply
+            answered = parse.text_final(reply) is not None
+            if answered and not self.code_ran and not self.looked_first:
+                self.looked_first = True
+                nudge = prompts.LOOK_FIRST
+                self._notice("the model answered before running any code; asked it to look first")
+            elif not answered and self.free_reminders > 0:
+                self.free_reminders -= 1
+                nudge = prompts.NO_CODE
+                self._notice("the reply had no code and no answer; reminded the model (turn not counted)")
+            else:
+                return reply
+            messages.append({"role": "assistant", "content": reply})
+            messages.append({"role": "user", "content": nudge})
+
+    def _repeat_notes(self, code: str, cell: CellResult) -> list[str]:
+        """A different nudge when the same code gives the same error (or output) again."""
+        key = feedback.repeat_key(code, cell.output, cell.error)
+        times = self.seen_cells.get(key, 0)
+        self.seen_cells[key] = times + 1
+        if not times:
+            return []
+        what = "error" if cell.error else "output"
+        self._notice(f"the model repeated the same code with the same {what}; nudged it to change course")
+        return [feedback.repeat_nudge(times, failed=feedback.outcome(cell.output, cell.error) != feedback.OUTPUT)]
 
     def _resolve_text_final(self, repl: ReplHost, final: parse.TextFinal) -> str | None:
         if not final.is_var:
@@ -136,6 +203,7 @@ class Run:
             self.pool.parent = step_id
             self.emit(CodeStarted(step_id=step_id, iteration=iteration, code=code))
             cell = repl.execute(code)
+            self.code_ran = True
             if cell.partial:
                 self.best = cell.partial
             self.emit(
@@ -146,7 +214,11 @@ class Run:
             )
             if cell.final is not None:
                 return cell.final, ""
-            reports.append(prompts.step_report(index, len(blocks), cell.output, cell.error, _notes(cell)))
+            notes = _notes(cell) + self._repeat_notes(code, cell)
+            reports.append(
+                prompts.step_report(index, len(blocks), cell.output, cell.error, notes, self.style)
+            )
+            self.last_outcome = feedback.outcome(cell.output, cell.error)
         return None, "\n\n".join(reports)
 
     def _last_call(self, messages: list[Message]) -> str | None:

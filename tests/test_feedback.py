@@ -1,0 +1,96 @@
+"""What a model is told after its code ran: short errors and hints for the common mistakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlm_cli.engine import feedback, prompts
+
+GROUP_ERROR = """Traceback (most recent call last):
+  File "<cell>", line 3, in <module>
+    print(m.group(1))
+IndexError: no such group"""
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (GROUP_ERROR, "no (...) group"),
+        ("AttributeError: 'NoneType' object has no attribute 'group'", "returned None"),
+        ("TypeError: 'NoneType' object is not subscriptable", "returned None"),
+        ("IndexError: list index out of range", "Print len(...)"),
+        ("NameError: name 'hits' is not defined", "`hits` does not exist now"),
+        ("RuntimeError: worker died; the REPL was restarted and ALL your variables were lost", "restarted"),
+        ('  File "<cell>", line 1\n    The answer\n      ^\nSyntaxError: invalid syntax', "only Python"),
+        ("re.error: unterminated character set at position 0", "regex is invalid"),
+        ("FileNotFoundError: [Errno 2] No such file or directory: 'app.log'", "variable `context`"),
+        ("ModuleNotFoundError: No module named 'pandas'", "standard library"),
+        ("TypeError: expected string or bytes-like object, got 'list'", "not a list"),
+        ("KeyboardInterrupt: the cell ran past its time limit and was interrupted", "too slow"),
+    ],
+)
+def test_common_errors_get_a_hint(error: str, expected: str) -> None:
+    hint = feedback.error_hint(error)
+    assert hint is not None and expected in hint
+
+
+def test_an_unknown_error_gets_no_hint() -> None:
+    assert feedback.error_hint("ZeroDivisionError: division by zero") is None
+
+
+def test_the_summary_names_the_failing_line_and_the_error() -> None:
+    summary = feedback.summarise(GROUP_ERROR)
+    assert summary == feedback.ErrorSummary("IndexError: no such group", 3, "print(m.group(1))")
+
+
+def test_compact_errors_are_two_lines_with_the_failing_source() -> None:
+    shown = feedback.describe_error(GROUP_ERROR, compact=True)
+    assert shown == "Error in line 3: print(m.group(1))\nIndexError: no such group"
+
+
+def test_full_errors_keep_the_whole_cell_traceback() -> None:
+    assert feedback.describe_error(GROUP_ERROR, compact=False) == "Error:\n" + GROUP_ERROR
+
+
+@pytest.mark.parametrize(
+    "output", ["[]\n", "0 []\n", "0\n", "None\n", "no match\n", "set()\n", "No error found.\n"]
+)
+def test_an_empty_result_calls_for_a_broader_search(output: str) -> None:
+    assert feedback.output_hint(output) == feedback.EMPTY_HINT
+
+
+def test_output_cut_for_length_says_to_print_less() -> None:
+    output = "line\n" * 10 + "\n... [52000 characters cut: print less, or slice] ...\nmore\n"
+    assert feedback.output_hint(output) == feedback.CUT_HINT
+
+
+def test_nothing_printed_says_to_print() -> None:
+    assert feedback.output_hint("") == feedback.SILENT_HINT
+
+
+def test_a_useful_output_gets_no_hint() -> None:
+    assert feedback.output_hint("1\n['10:02 ERROR E42 user=bob']\n") is None
+
+
+def test_repeat_keys_ignore_whitespace_and_comments() -> None:
+    a = feedback.repeat_key("x = 1  # first\nprint(x)\n", "1\n", None)
+    b = feedback.repeat_key("# try again\nx = 1\n\n    print(x)\n", " 1", None)
+    assert a == b
+
+
+def test_repeat_nudges_get_stronger_and_stay_at_the_strongest() -> None:
+    assert feedback.repeat_nudge(1) == feedback.REPEAT_NUDGES[0]
+    assert feedback.repeat_nudge(2) == feedback.REPEAT_NUDGES[1]
+    assert feedback.repeat_nudge(9) == feedback.REPEAT_NUDGES[-1]
+    assert feedback.repeat_nudge(1, failed=False) == feedback.REPEAT_OUTPUT_NUDGES[0]
+
+
+def test_a_step_report_carries_output_error_and_hint() -> None:
+    report = prompts.step_report(1, 1, "", GROUP_ERROR, [], style=prompts.COMPACT)
+    assert report.splitlines() == [
+        "Code block output:",
+        "(nothing printed)",
+        "Error in line 3: print(m.group(1))",
+        "IndexError: no such group",
+        "Hint: " + feedback.error_hint(GROUP_ERROR),
+    ]
