@@ -17,6 +17,7 @@ from rlm_cli import __version__
 from rlm_cli.commands import completions as completions_cmd
 from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import doctor as doctor_cmd
+from rlm_cli.commands import history as history_cmd
 from rlm_cli.commands import models as models_cmd
 from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
 
@@ -159,6 +160,12 @@ def ask(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be loaded (files, sizes, tokens); no model call.")
     ] = False,
+    no_log: Annotated[
+        bool, typer.Option("--no-log", help="Do not keep this run in the run history (`rlm logs`).")
+    ] = False,
+    html: Annotated[
+        str | None, typer.Option("--html", metavar="PATH", help="Also write the run as one HTML report.")
+    ] = None,
 ) -> None:
     """Ask QUESTION about the PATHs (or stdin). The answer goes to stdout, progress to stderr."""
     if as_json and jsonl:
@@ -183,11 +190,13 @@ def ask(
                 "output_limit": output_limit,
                 "request_timeout": request_timeout,
                 "prompt_style": prompt_style,
+                "log": False if no_log else None,
             },
             profile=profile,
             mode="json" if as_json else "jsonl" if jsonl else "text",
             verbosity=0 if quiet else 2 if verbose else 1,
             ingest=ingest,
+            html=html,
         )
     except RlmError as exc:
         raise _fail(str(exc), exc.exit_code) from None
@@ -198,7 +207,7 @@ def ask(
 
 def _ask(
     inputs: list[str], flags: dict[str, Any], profile: str | None, mode: str, verbosity: int,
-    ingest: dict[str, Any] | None = None,
+    ingest: dict[str, Any] | None = None, html: str | None = None,
 ) -> ExitCode:
     from rlm_cli.engine.loop import run
     from rlm_cli.events import InputLoaded
@@ -206,12 +215,14 @@ def _ask(
     from rlm_cli.render.jsonl import JsonlRenderer
     from rlm_cli.render.plain import PlainRenderer
     from rlm_cli.settings import require_key, resolve_settings
+    from rlm_cli.trace import recorder_for
 
     paths, question = _split_inputs(inputs)
     settings = resolve_settings(flags, profile=profile)
     require_key(settings)
     corpus = load_corpus(_stdin_paths(paths), options_from_flags(ingest or {}), notify=_notify)
-    emit = JsonlRenderer(sys.stdout) if mode == "jsonl" else PlainRenderer(sys.stderr, verbosity)
+    recorder = recorder_for(settings, corpus, html)
+    emit = recorder.wrap(JsonlRenderer(sys.stdout) if mode == "jsonl" else PlainRenderer(sys.stderr, verbosity))
     emit(
         InputLoaded(
             documents=len(corpus.documents), chars=corpus.chars, bytes=corpus.bytes,
@@ -230,6 +241,7 @@ def _ask(
     elif mode == "text" and result.answer is not None:
         sys.stdout.write(result.answer.rstrip("\n") + "\n")
     sys.stdout.flush()
+    recorder.finish()
     return result.exit_code
 
 
@@ -248,6 +260,8 @@ app.add_typer(config_cmd.app, name="config")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("models")(models_cmd.models)
 app.command("completions")(completions_cmd.completions)
+app.command("logs")(history_cmd.logs)
+app.command("show")(history_cmd.show)
 
 
 def main() -> None:

@@ -38,6 +38,8 @@ class Settings:
     max_output_tokens: int = 4096
     temperature: float | None = None
     prompt_style: str = "auto"
+    log: bool = True
+    log_keep: int = 200
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -81,6 +83,8 @@ _TYPES: dict[str, type] = {
     "max_output_tokens": int,
     "temperature": float,
     "prompt_style": str,
+    "log": bool,
+    "log_keep": int,
 }
 
 
@@ -244,7 +248,7 @@ def _pick_key(base_url: str, candidates: list[KeyCandidate]) -> tuple[str | None
 
 
 def _validate(s: Settings) -> None:
-    positive = ("max_iterations", "concurrency", "output_limit", "max_output_tokens")
+    positive = ("max_iterations", "concurrency", "output_limit", "max_output_tokens", "log_keep")
     for name in positive:
         if getattr(s, name) < 1:
             raise ConfigError(f"{name} must be at least 1, got {getattr(s, name)}")
