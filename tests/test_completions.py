@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -75,20 +76,37 @@ def cache_models(env: dict[str, str], models: list[str]) -> None:
 
 
 BASH = """source completions/rlm.bash
-ask() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); _rlm_completion rlm; printf '%s\\n' "${COMPREPLY[@]}"; }
+ask() {  # what bash does on TAB: COMP_WORDS is split at word breaks, colons included
+    COMP_LINE="$1"; COMP_POINT=${#COMP_LINE}
+    read -ra COMP_WORDS <<< "${1//:/ : }"
+    COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+    if [[ "$1" == *" " ]]; then COMP_WORDS+=(""); COMP_CWORD=$(( COMP_CWORD + 1 )); fi
+    _rlm_completion rlm; printf '%s\\n' "${COMPREPLY[@]}"
+}
 """
 
 
+def bash(lines: list[str], env: dict[str, str]) -> list[str]:
+    program = BASH + "".join(f"ask {shlex.quote(line)}; echo --\n" for line in lines)
+    out = run_shell([needs("bash"), "--norc", "--noprofile", "-c", program], env)
+    return [" ".join(chunk.split()) for chunk in out.split("--\n")[:-1]]
+
+
 def test_bash_completes_commands_and_options(shell_env: dict[str, str]) -> None:
-    out = run_shell([needs("bash"), "--norc", "--noprofile", "-c", BASH + "ask rlm con; ask rlm ask --sub"],
-                    shell_env)
-    assert out.split() == ["config", "--sub-model"]
+    assert bash(["rlm con", "rlm ask --sub", "rlm config "], shell_env) == [
+        "config", "--sub-model", "path show set unset init"
+    ]
 
 
 def test_bash_completes_model_names_from_the_cached_list(shell_env: dict[str, str]) -> None:
     cache_models(shell_env, ["gpt-4.1", "gpt-4.1-mini", "o3"])
-    out = run_shell([needs("bash"), "--norc", "--noprofile", "-c", BASH + "ask rlm ask -m gpt"], shell_env)
-    assert out.split() == ["gpt-4.1", "gpt-4.1-mini"]
+    replies = bash(["rlm ask -m gpt", "rlm doctor --model "], shell_env)
+    assert replies == ["gpt-4.1 gpt-4.1-mini", "gpt-4.1 gpt-4.1-mini o3"]
+
+
+def test_bash_completes_model_names_with_colons(shell_env: dict[str, str]) -> None:
+    cache_models(shell_env, ["llama3.2:3b", "qwen2.5-coder:14b", "qwen2.5-coder:7b"])
+    assert bash(["rlm ask -m qwen2.5-coder:", "rlm ask -m qwen2.5-coder:7"], shell_env) == ["14b 7b", "7b"]
 
 
 def test_fish_completes_commands_with_their_help(shell_env: dict[str, str]) -> None:

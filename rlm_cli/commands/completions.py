@@ -25,23 +25,72 @@ class Shell(StrEnum):
     fish = "fish"
 
 
-def script(shell: str) -> str:
-    """The completion script for `shell`, as shipped in completions/."""
-    from typer._completion_shared import get_completion_script
+# Typer's bash script, plus: the command line up to the cursor goes to rlm whole (bash splits
+# `qwen2.5-coder:7b` at the colon), and the part before the last colon is trimmed from the replies,
+# as bash-completion's __ltrim_colon_completions does, so Ollama-style model names complete.
+BASH_TEMPLATE = r"""
+%(complete_func)s() {
+    local IFS=$'\n'
+    local line="${COMP_LINE:0:COMP_POINT}"
+    COMPREPLY=( $( env COMP_WORDS="${COMP_WORDS[*]}" \
+                   COMP_CWORD=$COMP_CWORD \
+                   _RLM_COMPLETE_LINE="$line" \
+                   %(autocomplete_var)s=complete_bash $1 ) )
+    local cur="${line##*[[:space:]]}"
+    if [[ "$cur" == *:* && "$COMP_WORDBREAKS" == *:* ]]; then
+        local prefix="${cur%%"${cur##*:}"}" i
+        for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]="${COMPREPLY[i]#"$prefix"}"; done
+    fi
+    return 0
+}
 
-    return get_completion_script(prog_name=PROG, complete_var=COMPLETE_VAR, shell=shell) + "\n"
+complete -o default -F %(complete_func)s %(prog_name)s
+"""
+
+
+def _register() -> None:
+    """Typer's completion classes, with bash replaced by the colon-safe one."""
+    from typer._click.shell_completion import add_completion_class, split_arg_string
+    from typer._completion_classes import BashComplete
+    from typer.completion import completion_init
+
+    class LineBashComplete(BashComplete):
+        source_template = BASH_TEMPLATE
+
+        def source(self) -> str:
+            return self.source_template % self.source_vars()
+
+        def get_completion_args(self) -> tuple[list[str], str]:
+            line = os.environ.get("_RLM_COMPLETE_LINE")
+            if line is None:
+                return super().get_completion_args()
+            words = split_arg_string(line)
+            if not words or line[-1].isspace():
+                return words[1:], ""
+            return words[1:-1], words[-1]
+
+    completion_init()
+    add_completion_class(LineBashComplete, "bash")
+
+
+def script(shell: str) -> str:
+    """The completion script for `shell`, exactly as `_RLM_COMPLETE=source_SHELL rlm` prints it."""
+    from typer._click.shell_completion import get_completion_class
+
+    _register()
+    complete_class = get_completion_class(shell)
+    assert complete_class is not None
+    return complete_class(None, {}, PROG, COMPLETE_VAR).source().strip() + "\n"  # type: ignore[arg-type]
 
 
 def enable_if_requested() -> None:
-    """Register Typer's completion protocol when a shell asks for completions.
+    """Register the completion protocol when a shell asks for completions.
 
     The app is built with add_completion=False (no --install-completion clutter in --help), which
     also leaves Typer's `complete_SHELL` handlers unregistered; this puts them back for TAB only.
     """
     if os.environ.get(COMPLETE_VAR):
-        from typer.completion import completion_init
-
-        completion_init()
+        _register()
 
 
 def complete_model(ctx: typer.Context, incomplete: str) -> list[str]:
