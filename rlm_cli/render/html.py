@@ -47,6 +47,7 @@ ul.tree{list-style:none;margin:0;padding-left:18px;border-left:1px dashed var(--
 ul.tree>li{margin:2px 0}
 .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em;margin-top:6px}
 .notice{font-size:13px;margin:4px 0}
+.preview{color:var(--muted);font-size:12.5px;font-style:italic}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
 td,th{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 th{background:var(--soft)}
@@ -199,6 +200,11 @@ def _pre(text: Any, css: str) -> str:
     return f'<pre class="{css}">{_text(text)}</pre>'
 
 
+def _preview(text: Any, width: int = 90) -> str:
+    flat = " ".join(str(text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
 def _call_html(call: Call) -> str:
     rec, done = call.record, call.done or {}
     kind = f"{rec.get('kind', 'llm')}_query"
@@ -214,16 +220,17 @@ def _call_html(call: Call) -> str:
     summary = (
         f'<b>{_text(rec.get("call_id"))}</b> {kind} <span class="meta">{_text(rec.get("model"))} · '
         f"{_num(done.get('input_tokens'))} in / {_num(done.get('output_tokens'))} out tok · "
-        f"{_secs(done.get('seconds'))}{cached}{cost_text}</span> {status}"
+        f"{_secs(done.get('seconds'))}{cached}{cost_text}</span> {status} "
+        f'<span class="preview">{_text(_preview(rec.get("prompt")))}</span>'
     )
     parts = [f'<details class="call" data-call="{_text(rec.get("call_id"))}"><summary>{summary}</summary>']
     parts.append('<div class="label">prompt</div>' + _pre(rec.get("prompt"), "out"))
+    parts.extend(_step_html(step) for step in call.steps)
+    parts.append(_tree(call.calls))
     if done.get("error"):
         parts.append('<div class="label">error</div>' + _pre(done.get("error"), "err"))
     elif done:
         parts.append('<div class="label">response</div>' + _pre(done.get("response"), "out"))
-    parts.extend(_step_html(step) for step in call.steps)
-    parts.append(_tree(call.calls))
     parts.append("</details>")
     return "".join(parts)
 
