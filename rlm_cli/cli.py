@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from rlm_cli import __version__
+from rlm_cli.commands import bench as bench_cmd
 from rlm_cli.commands import completions as completions_cmd
 from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import doctor as doctor_cmd
@@ -260,6 +261,7 @@ app.add_typer(config_cmd.app, name="config")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("models")(models_cmd.models)
 app.command("completions")(completions_cmd.completions)
+app.command("bench")(bench_cmd.bench)
 app.command("logs")(history_cmd.logs)
 app.command("show")(history_cmd.show)
 

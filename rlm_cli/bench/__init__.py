@@ -1,0 +1,1 @@
+"""`rlm bench`: long-context tasks with known answers, run `direct` and `rlm` side by side."""
