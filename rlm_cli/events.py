@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -77,6 +77,7 @@ class RootMessage(Event):
     seconds: float
     depth: int = 0
     parent: str | None = None
+    cost: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -149,6 +150,27 @@ class RunFinished(Event):
 
 
 Emit = Callable[[Event], None]
+
+
+def _event_types() -> dict[str, type[Event]]:
+    found: dict[str, type[Event]] = {}
+    pending: list[type[Event]] = [Event]
+    while pending:
+        cls = pending.pop()
+        found[cls.type] = cls
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from its `to_dict()` form (a stored log line): the inverse of `to_dict`.
+
+    Unknown keys are dropped and missing optional fields take their defaults, so logs written by an
+    older or newer version still load; an unknown `type` raises KeyError.
+    """
+    cls = _event_types()[data["type"]]
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def discard(event: Event) -> None:
