@@ -270,8 +270,10 @@ def _quote(value: str) -> str:
 
 def _sandbox_checks() -> list[Check]:
     """What the REPL worker's sandbox can enforce here (rlm_cli.repl.sandbox.probe, when built in)."""
+    import importlib
+
     try:
-        from rlm_cli.repl import sandbox
+        sandbox = importlib.import_module("rlm_cli.repl.sandbox")
     except ImportError:
         detail = "no sandbox module in this build: the REPL is only a separate process"
         return [Check("info", "sandbox", detail)]
