@@ -63,7 +63,8 @@ def main() -> None:
                 samples[name].append(time_once(argv, {**base_env, **extra}))
     bare = statistics.median(samples["python -c pass"]) * 1000
     python = sys.version.split()[0]
-    print(f"{args.runs} runs each, {os.cpu_count()} cores, Python {python}, rlm: {' '.join(rlm_argv())}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"{args.runs} runs each, {os.cpu_count()} cores (load {load}), Python {python}, rlm: {' '.join(rlm_argv())}")
     print()
     print("| command | median | min | median above `python -c pass` |")
     print("| --- | --- | --- | --- |")

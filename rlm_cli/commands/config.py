@@ -44,6 +44,8 @@ def _shown(name: str, value: Any) -> str:
         return mask(value)
     if value is None:
         return "(same as model)" if name == "sub_model" else "(not set)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 
@@ -203,8 +205,10 @@ def template() -> str:
         if name == "api_key":
             continue
         value = getattr(defaults, name)
-        shown = "...   # not set by default" if value is None else _toml(value)
-        lines.append(f"# {name} = {shown}   # env {env_name(name)}")
+        if value is None:
+            lines.append(f"# {name} = ...   # env {env_name(name)}; not set by default")
+        else:
+            lines.append(f"# {name} = {_toml(value)}   # env {env_name(name)}")
     lines += [
         "",
         "# A named profile, used with --profile local (or RLM_PROFILE=local):",
