@@ -60,6 +60,7 @@ class Corpus:
     text: str
     documents: list[Document]
     skipped: list[Skipped] = field(default_factory=list)
+    _tools: CorpusTools | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_parts(cls, parts: list[Part], skipped: list[Skipped] | None = None) -> Corpus:
@@ -117,10 +118,13 @@ class Corpus:
         return [d.to_dict() for d in self.documents]
 
     def tools(self) -> CorpusTools:
-        """grep / read / locate over this corpus, exactly as the REPL has them."""
-        from rlm_cli.repl.corpus_tools import CorpusTools
+        """grep / read / locate over this corpus, exactly as the REPL has them (built once: the line
+        index it fills lazily is kept)."""
+        if self._tools is None:
+            from rlm_cli.repl.corpus_tools import CorpusTools
 
-        return CorpusTools(self.text, self.manifest())
+            self._tools = CorpusTools(self.text, self.manifest())
+        return self._tools
 
     def locate(self, offset: int) -> str:
         """'path:line' of a character offset in `text`."""
