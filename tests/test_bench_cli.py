@@ -14,7 +14,7 @@ from rlm_cli.cli import app
 
 runner = CliRunner()
 SIZE = 2000
-ARGS = ["bench", "--window", "1000", "--sizes", str(SIZE), "--families", "niah,counting", "--seeds", "1"]
+ARGS = ["bench", "--window", "1024", "--sizes", str(SIZE), "--families", "niah,counting", "--seeds", "1"]
 
 
 def _question(body: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ stderr; the full results are saved under <data dir>/bench/ as they come in.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from typing import Annotated, Any
 
@@ -41,7 +42,7 @@ def _seeds(spec: str) -> list[int]:
 def bench(
     window: Annotated[
         int | None,
-        typer.Option("--window", min=256, help="The model's context window in tokens (for direct and for 5x sizes)."),
+        typer.Option("--window", min=1024, help="The model's context window in tokens (for direct and for 5x sizes)."),
     ] = None,
     sizes: Annotated[
         str, typer.Option("--sizes", help="Input sizes: characters (8000, 64k, 1m) or window multiples (0.5x, 20x).")
@@ -109,7 +110,7 @@ def _bench(
     outcomes: list[Outcome] = []
     document: dict[str, Any] = {
         "bench_id": bench_id,
-        "command": "rlm " + " ".join(sys.argv[1:]) if sys.argv else "rlm bench",
+        "command": shlex.join(["rlm", *sys.argv[1:]]),
         "settings": settings.public_dict(),
         "window": window,
         "sizes": [{"label": label, "chars": chars} for label, chars in plan.sizes],
