@@ -34,7 +34,7 @@ FORMAT = 1
 HEADER = "log_header"
 MANIFEST = "input_manifest"
 NOT_STORED = frozenset({"root_delta"})
-KEEP_CHARS = {"prompt": 4000, "response": 16000, "output": 16000}
+KEEP_CHARS = {"prompt": 1200, "response": 16000, "output": 16000}
 REDACTED = "[redacted]"
 INCOMPLETE = "incomplete"
 RUNNING = "running"
@@ -66,13 +66,14 @@ def manifest(corpus: Corpus) -> list[dict[str, Any]]:
 
 
 def elide(text: str, keep: int) -> str:
-    """Head and tail of a long text, with its length and hash where the middle was."""
+    """Head and tail of a long text (two thirds head: instructions usually lead a prompt), with
+    its length and hash where the middle was."""
     if len(text) <= keep:
         return text
-    half = keep // 2
-    hidden = len(text) - 2 * half
+    head, tail = keep * 2 // 3, keep // 3
+    hidden = len(text) - head - tail
     note = f"\n[… {hidden:,} of {len(text):,} characters not logged; blake2b {blake2b_text(text)} …]\n"
-    return text[:half] + note + text[-half:]
+    return text[:head] + note + text[-tail:]
 
 
 def compact(event: Event) -> dict[str, Any] | None:

@@ -65,22 +65,19 @@ def logs(
         sys.stdout.write("  ".join(cells) + "\n")
 
 
-def _replay_plain(log: Any) -> None:
-    """The run as the plain renderer drew it, with full code and outputs, then the answer."""
-    from rlm_cli.render.plain import PlainRenderer
+def replay(log: Any, console: Any, verbosity: int = 1) -> None:
+    """The run drawn as the live view drew it (the same tree), then its answer."""
+    from rich.text import Text
 
-    header, result = log.header, log.result
-    out = sys.stdout
-    out.write(f"run {header.get('run_id', log.path.stem)}  {_when(header.get('started'))}\n")
-    out.write(f"question: {header.get('question', '')}\n")
-    render = PlainRenderer(out, verbosity=2)
-    for event in log.events():
-        render(event)
+    from rlm_cli.render.tree import render_run
+
+    console.print(render_run(log.events(), verbosity=verbosity))
+    result = log.result
     if result is None:
-        out.write("status: incomplete (the log ends before the run finished)\n")
-        return
-    if result.get("answer") is not None:
-        out.write("answer:\n" + str(result["answer"]).rstrip("\n") + "\n")
+        console.print(Text("rlm: incomplete: the log ends before the run finished", style="bold yellow"))
+    elif result.get("answer") is not None:
+        console.print(Text("answer", style="bold"))
+        console.print(Text(str(result["answer"]).rstrip("\n")))
 
 
 def show(
@@ -91,6 +88,7 @@ def show(
         Path | None,
         typer.Option("--html", metavar="PATH", help="Write the run as one self-contained HTML file instead."),
     ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show full code, outputs and sub-calls.")] = False,
 ) -> None:
     """Replay a past run: its steps, code, outputs and sub-calls (`--html PATH` writes a report)."""
     from rlm_cli import trace
@@ -101,4 +99,6 @@ def show(
             trace.write_html(html, log.records, log.inputs)
             note(f"wrote {html}")
             return
-        _replay_plain(log)
+        from rich.console import Console
+
+        replay(log, Console(highlight=False), verbosity=2 if verbose else 1)

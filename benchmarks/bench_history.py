@@ -1,0 +1,156 @@
+"""Run history at scale: a 200-step run with 2,000 sub-calls, logged, listed and replayed.
+
+The run is synthetic but shaped like a real one: each of 200 iterations has a root reply
+(~1,000 chars), one code step (~300 chars of code, ~1,500 chars of output) and 10 sub-calls whose
+prompts are a ~200-char instruction plus an 8,000-char chunk of input, answered in ~300 chars.
+Every event goes through the real TraceStore (JSON-encoded, written and flushed one by one), with
+20 streamed pieces per reply that the log must drop. Then it measures the log's size, `rlm show`
+(load, rebuild the events, draw the tree into a 120-column console), the HTML report, and
+`rlm logs` over 300 such logs. Targets: log under 5 MB, show under 1 s.
+
+Usage: python benchmarks/bench_history.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rlm_cli import trace
+from rlm_cli.events import (
+    CodeFinished,
+    CodeStarted,
+    Event,
+    InputLoaded,
+    IterationStarted,
+    RootDelta,
+    RootMessage,
+    RunFinished,
+    RunStarted,
+    SubcallFinished,
+    SubcallStarted,
+)
+
+STEPS = 200
+CALLS_PER_STEP = 10
+MAX_LOG_BYTES = 5_000_000
+MAX_SHOW_SECONDS = 1.0
+WORDS = "the of request id failed timeout upstream error retry user cache db query latency ok".split()
+
+
+def prose(rng: random.Random, chars: int) -> str:
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        word = rng.choice(WORDS)
+        out.append(word)
+        size += len(word) + 1
+    return " ".join(out)[:chars]
+
+
+def synthetic_run(rng: random.Random) -> list[Event]:
+    events: list[Event] = [
+        InputLoaded(documents=40, chars=50_000_000, bytes=50_000_000),
+        RunStarted(
+            run_id="20261127-000000-bench0", question="which requests failed and why?", model="gpt-4.1-mini",
+            sub_model="gpt-4.1-nano", max_iterations=STEPS, documents=40, chars=50_000_000,
+            settings={"model": "gpt-4.1-mini", "max_iterations": STEPS},
+        ),
+    ]
+    call = 0
+    for it in range(1, STEPS + 1):
+        events.append(IterationStarted(iteration=it, max_iterations=STEPS))
+        code = f"chunks = [context[i:i+8000] for i in range({it} * 80000, {it + 1} * 80000, 8000)]\n" + (
+            "answers = llm_query_batched([f'Which request ids failed in this log excerpt, and why? {c}' "
+            "for c in chunks])\nprint(answers)\n"
+        )
+        reply = prose(rng, 700) + "\n```repl\n" + code + "```"
+        events.extend(RootDelta(iteration=it, text=reply[i : i + 50]) for i in range(0, 1000, 50))
+        events.append(RootMessage(iteration=it, text=reply, input_tokens=9000, output_tokens=250, seconds=2.1))
+        step = f"{it}.1"
+        events.append(CodeStarted(step_id=step, iteration=it, code=code))
+        for _ in range(CALLS_PER_STEP):
+            call += 1
+            prompt = "Which request ids failed in this log excerpt, and why? Answer briefly.\n" + prose(rng, 8000)
+            events.append(SubcallStarted(call_id=f"s{call}", parent=step, depth=1, model="gpt-4.1-nano",
+                                         kind="llm", prompt=prompt))
+            events.append(SubcallFinished(call_id=f"s{call}", parent=step, depth=1, model="gpt-4.1-nano",
+                                          kind="llm", response=prose(rng, 300), input_tokens=2100,
+                                          output_tokens=80, seconds=1.3))
+        events.append(CodeFinished(step_id=step, iteration=it, code=code, output=prose(rng, 1500), error=None,
+                                   seconds=3.2, final=False))
+    events.append(RunFinished(result={
+        "answer": prose(rng, 600), "status": "confirmed", "iterations": STEPS, "subcalls": call,
+        "usage": {"total_tokens": STEPS * 9250 + call * 2180}, "duration": 1234.5,
+    }))
+    return events
+
+
+def best_of(fn: Callable[[], object], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> int:
+    rng = random.Random(6)
+    events = synthetic_run(rng)
+    with tempfile.TemporaryDirectory(prefix="rlm-bench-history-") as tmp:
+        runs = Path(tmp) / "runs"
+        started = time.perf_counter()
+        store = trace.TraceStore(runs, keep=1000, inputs=[{"path": f"logs/app-{i}.log", "size": 1_250_000,
+                                                          "chars": 1_250_000, "blake2b": "0" * 32} for i in range(40)])
+        for event in events:
+            store(event)
+        store.close()
+        write_s = time.perf_counter() - started
+        assert store.path is not None
+        log_path = store.path
+        size = log_path.stat().st_size
+        lines = sum(1 for _ in log_path.open("rb"))
+
+        def show() -> None:
+            from rich.console import Console
+
+            from rlm_cli.commands.history import replay
+
+            replay(trace.load(trace.resolve("last", runs)), Console(file=io.StringIO(), width=120), verbosity=1)
+
+        def html() -> None:
+            log = trace.load(log_path)
+            trace.write_html(Path(tmp) / "report.html", log.records, log.inputs)
+
+        show_s = best_of(show)
+        html_s = best_of(html)
+        html_size = (Path(tmp) / "report.html").stat().st_size
+        for i in range(299):
+            os.link(log_path, runs / f"20261126-{i:06d}-bench{i % 10}.jsonl")
+        listed = trace.list_runs(runs)
+        assert len(listed) == 300
+        logs_s = statistics.median(best_of(lambda: trace.list_runs(runs), 1) for _ in range(5))
+
+    raw = sum(len(str(e.to_dict())) for e in events)
+    print(f"events: {len(events):,} ({STEPS} steps, {STEPS * CALLS_PER_STEP:,} sub-calls), "
+          f"{raw / 1e6:.1f} MB as Python reprs before compaction")
+    print(f"log: {size / 1e6:.2f} MB, {lines:,} lines, written in {write_s:.2f} s "
+          f"({write_s / len(events) * 1e6:.0f} µs per event)  target < {MAX_LOG_BYTES / 1e6:.0f} MB")
+    print(f"rlm show (load + tree): {show_s:.3f} s  target < {MAX_SHOW_SECONDS:.0f} s")
+    print(f"HTML report (load + render + write): {html_s:.3f} s, {html_size / 1e6:.2f} MB")
+    print(f"rlm logs over 300 logs: {logs_s * 1000:.1f} ms")
+    ok = size < MAX_LOG_BYTES and show_s < MAX_SHOW_SECONDS
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
