@@ -213,8 +213,8 @@ def _ask(
     from rlm_cli.engine.loop import run
     from rlm_cli.events import InputLoaded
     from rlm_cli.ingest import load_corpus, options_from_flags
-    from rlm_cli.render.jsonl import JsonlRenderer
-    from rlm_cli.render.plain import PlainRenderer
+    from rlm_cli.render import renderer
+    from rlm_cli.render.answer import print_answer
     from rlm_cli.settings import require_key, resolve_settings
     from rlm_cli.trace import recorder_for
 
@@ -223,24 +223,28 @@ def _ask(
     require_key(settings)
     corpus = load_corpus(_stdin_paths(paths), options_from_flags(ingest or {}), notify=_notify)
     recorder = recorder_for(settings, corpus, html)
-    emit = recorder.wrap(JsonlRenderer(sys.stdout) if mode == "jsonl" else PlainRenderer(sys.stderr, verbosity))
-    emit(
-        InputLoaded(
-            documents=len(corpus.documents), chars=corpus.chars, bytes=corpus.bytes,
-            skipped=corpus.skipped_by_reason(),
-        )
-    )
     if mode != "jsonl" and verbosity > 0:
         sys.stderr.write(_loaded_line(corpus) + "\n")
-    result = run(question, corpus, settings, emit)
-    if result.error and result.status == "error":
+    with renderer(mode == "jsonl", verbosity) as view:
+        emit = recorder.wrap(view)
+        emit(
+            InputLoaded(
+                documents=len(corpus.documents), chars=corpus.chars, bytes=corpus.bytes,
+                skipped=corpus.skipped_by_reason(),
+            )
+        )
+        result = run(question, corpus, settings, emit)
+    if result.status == "interrupted":
+        follows = "the best partial answer follows (not confirmed)" if result.answer is not None else "no answer yet"
+        sys.stderr.write(f"rlm: interrupted: {follows}\n")
+    elif result.error and result.status == "error":
         sys.stderr.write(f"rlm: error: {result.error}\n")
     elif not result.confirmed and result.answer is not None and verbosity > 0 and mode != "jsonl":
         sys.stderr.write(f"rlm: warning: answer not confirmed ({result.status}); best answer follows\n")
     if mode == "json":
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif mode == "text" and result.answer is not None:
-        sys.stdout.write(result.answer.rstrip("\n") + "\n")
+        print_answer(result.answer, sys.stdout)
     sys.stdout.flush()
     recorder.finish()
     return result.exit_code
@@ -266,15 +270,33 @@ app.command("logs")(history_cmd.logs)
 app.command("show")(history_cmd.show)
 
 
+def _exit_without_waiting() -> None:
+    """After Ctrl-C, sub-call threads may still be waiting on the network; exiting normally would
+    join them (for up to --request-timeout). Everything the user needs is printed: leave now."""
+    import threading
+
+    main_thread = threading.main_thread()
+    if any(t.is_alive() and not t.daemon and t is not main_thread for t in threading.enumerate()):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(int(ExitCode.INTERRUPTED))
+
+
 def main() -> None:
     """Console entry point: every error is one line on stderr unless RLM_DEBUG asks for a traceback."""
     completions_cmd.enable_if_requested()
     try:
         app(prog_name="rlm", standalone_mode=True)
-    except SystemExit:
+    except SystemExit as exc:
+        if exc.code == int(ExitCode.INTERRUPTED):
+            _exit_without_waiting()
         raise
     except KeyboardInterrupt:
         sys.stderr.write("rlm: interrupted\n")
+        _exit_without_waiting()
         sys.exit(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if _debug():

@@ -94,3 +94,37 @@ def test_a_step_report_carries_output_error_and_hint() -> None:
         "IndexError: no such group",
         "Hint: " + feedback.error_hint(GROUP_ERROR),
     ]
+
+
+def test_an_empty_regex_search_gets_a_plain_word_search_to_copy() -> None:
+    code = 'pattern = r"ERROR request id=(\\w+) took \\d+ms"\nprint(re.findall(pattern, context))'
+    hint = feedback.empty_hint(code, "Which request id failed with an ERROR?")
+    assert 'lines = [line for line in context.splitlines() if "ERROR" in line]' in hint
+
+
+def test_an_empty_plain_word_search_is_made_case_insensitive() -> None:
+    code = 'lines = [line for line in context.splitlines() if "Timeout" in line]\nprint(lines)'
+    assert '"timeout" in line.lower()' in feedback.empty_hint(code, "why the timeout?")
+
+
+def test_without_a_search_word_the_empty_hint_is_general() -> None:
+    assert feedback.empty_hint("print(len(context))", "how many?") == feedback.EMPTY_HINT
+
+
+def test_output_cut_after_printing_everything_suggests_a_search_from_the_question() -> None:
+    hint = feedback.cut_hint("print(context)", "Which request id failed with an ERROR?")
+    assert feedback.plain_search("ERROR") in hint
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("Which request id failed with an ERROR?", "ERROR"),
+        ("Which file defines the function reconcile_ledger?", "reconcile_ledger"),
+        ("How many distinct users appear in the records?", "user"),
+        ("What is the secret passphrase?", "passphrase"),
+        ("how many?", None),
+    ],
+)
+def test_the_question_word_is_the_one_most_likely_written_in_the_text(question: str, word: str | None) -> None:
+    assert feedback.question_word(question) == word

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from rlm_cli.cli import app
 from rlm_cli.corpus import Corpus, Part
-from rlm_cli.engine import prompts
+from rlm_cli.engine import feedback, prompts
 
 runner = CliRunner()
 
@@ -61,10 +61,18 @@ def test_the_compact_first_turn_shows_how_to_map_a_position_to_a_file_when_there
     assert prompts.DOCUMENTS_TIP in turn
 
 
-def test_the_compact_system_prompt_is_short_and_has_a_worked_example() -> None:
-    system = prompts.system_prompt(100_000, prompts.COMPACT)
-    assert "CANNOT see" in system and 'FINAL("bob")' in system
-    assert len(system) < len(prompts.system_prompt(100_000, prompts.FULL)) * 1.2
+def test_the_compact_opening_is_a_short_system_prompt_then_a_worked_example_as_chat_turns() -> None:
+    messages = prompts.opening("who?", corpus("x" * 50), 6, 100_000, prompts.COMPACT)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert "CANNOT see" in messages[0]["content"]
+    assert len(messages[0]["content"]) < len(prompts.system_prompt(100_000, prompts.FULL))
+    assert messages[4]["content"] == '```repl\nFINAL("bob")\n```'
+    assert "Question: who?" in messages[-1]["content"]
+
+
+def test_the_full_opening_has_no_example_turns() -> None:
+    messages = prompts.opening("who?", corpus("x" * 50), 6, 100_000, prompts.FULL)
+    assert [m["role"] for m in messages] == ["system", "user"]
 
 
 def test_json_shows_the_style_chosen_for_a_small_model(serve, tmp_path) -> None:
@@ -74,7 +82,7 @@ def test_json_shows_the_style_chosen_for_a_small_model(serve, tmp_path) -> None:
     result = runner.invoke(app, ["ask", str(doc), "q", "--model", "qwen2.5-coder-1.5b", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["settings"]["prompt_style"] == "compact"
-    assert server.root_requests()[0]["messages"][0]["content"] == prompts.system_prompt(100_000, "compact")
+    assert server.root_requests()[0]["messages"][0]["content"].startswith(prompts.COMPACT_SYSTEM_PROMPT[:80])
     assert "compact prompts for qwen2.5-coder-1.5b" in result.stderr
 
 
@@ -96,3 +104,8 @@ def test_an_unknown_prompt_style_is_a_one_line_config_error(serve, tmp_path) -> 
     result = runner.invoke(app, ["ask", str(doc), "q", "--prompt-style", "tiny"])
     assert result.exit_code == 4
     assert result.stderr.strip() == "rlm: error: prompt_style must be one of auto, compact, full, got 'tiny'"
+
+
+def test_the_compact_first_turn_offers_a_first_search_built_from_the_question() -> None:
+    turn = prompts.first_turn("Which request id failed with an ERROR?", corpus("x" * 50), 6, style=prompts.COMPACT)
+    assert "A good first step:\n" + feedback.plain_search("ERROR") in turn

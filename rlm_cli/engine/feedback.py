@@ -6,6 +6,7 @@ no parentheses). The hints are a plain table so a new mistake seen in a transcri
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -142,6 +143,77 @@ def output_hint(output: str) -> str | None:
     if all(t in _EMPTY_TOKENS for t in tokens) or (len(text) < 200 and _NOT_FOUND.search(text)):
         return EMPTY_HINT
     return None
+
+
+def _literals(code: str) -> list[str]:
+    """The string constants in the code (regex patterns, search words), in order."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return re.findall(r"[rR]?[\"']([^\"'\n]+)[\"']", code)
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+_STOP = frozenset(
+    "which what who whom whose where when why how many much the and with for from that this these those does "
+    "did are was were have has had is a an in of on to at by or not any all each every there their its it "
+    "distinct different unique appear appears appeared file files function functions define defines defined "
+    "text records record count number name names list give find show tell about between most least first "
+    "last got get gets say says said".split()
+)
+
+
+def question_word(question: str) -> str | None:
+    """The word of the question most likely to appear in the text: an identifier or a capitalised code
+    first, then the longest other word (a plural made singular: "users" is written "user=")."""
+    words = [w.strip(".-") for w in re.findall(r"[A-Za-z_][\w.-]*", question)]
+    words = [w for w in words if len(w) >= 3 and w.lower() not in _STOP]
+    if not words:
+        return None
+    best = sorted(words, key=lambda w: (not (w.isupper() or "_" in w or any(c.isdigit() for c in w)), -len(w)))[0]
+    if best.islower() and best.endswith("s") and not best.endswith("ss") and len(best) > 4:
+        best = best[:-1]
+    return best
+
+
+def plain_search(word: str) -> str:
+    """Code a small model can copy: every line containing `word`, counted, first five shown."""
+    return (
+        f'```repl\nlines = [line for line in context.splitlines() if "{word}" in line]\nprint(len(lines))\n'
+        "print(lines[:5])\n```"
+    )
+
+
+def search_word(code: str, question: str) -> str | None:
+    """The plainest word the code searched for: one the question also uses, capitals first."""
+    words: list[str] = []
+    for literal in _literals(code):
+        plain = re.sub(r"\\[a-zA-Z]|\[[^\]]*\]|\{[^}]*\}|\(\?[^)]*\)", " ", literal)
+        words += [w for w in re.findall(r"[A-Za-z_]{3,}", plain) if w not in words]
+    if not words:
+        return question_word(question)
+    asked = {w.lower() for w in re.findall(r"[A-Za-z_]{3,}", question)}
+    return sorted(words, key=lambda w: (w.lower() not in asked, not w.isupper(), -len(w)))[0]
+
+
+def empty_hint(code: str, question: str) -> str:
+    """Nothing found: a concrete broader search built from the model's own pattern, to copy."""
+    word = search_word(code, question)
+    if word is None:
+        return EMPTY_HINT
+    if f'"{word}" in line' in code or f"'{word}' in line" in code:
+        code_text = plain_search(word).replace(f'"{word}" in line', f'"{word.lower()}" in line.lower()')
+    else:
+        code_text = plain_search(word)
+    return f"Nothing was found, so the pattern is too strict. Search for one plain word instead:\n{code_text}"
+
+
+def cut_hint(code: str, question: str) -> str:
+    """Output too long: print only the lines that matter, with a search to copy when one fits."""
+    word = search_word(code, question)
+    if word is None:
+        return CUT_HINT
+    return f"The output was too long and was cut. Print only the lines you need, e.g.:\n{plain_search(word)}"
 
 
 def outcome(output: str, error: str | None) -> str:

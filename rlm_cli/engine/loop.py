@@ -102,13 +102,9 @@ class Run:
 
     def _loop(self, repl: ReplHost) -> tuple[str | None, str]:
         s = self.settings
-        messages: list[Message] = [
-            {"role": "system", "content": prompts.system_prompt(SUB_WINDOW_CHARS, self.style)},
-            {
-                "role": "user",
-                "content": prompts.first_turn(self.question, self.corpus, s.max_iterations, style=self.style),
-            },
-        ]
+        messages: list[Message] = prompts.opening(
+            self.question, self.corpus, s.max_iterations, SUB_WINDOW_CHARS, self.style
+        )
         for iteration in range(1, s.max_iterations + 1):
             self.iterations = iteration
             self.emit(IterationStarted(iteration=iteration, max_iterations=s.max_iterations))
@@ -216,7 +212,9 @@ class Run:
                 return cell.final, ""
             notes = _notes(cell) + self._repeat_notes(code, cell)
             reports.append(
-                prompts.step_report(index, len(blocks), cell.output, cell.error, notes, self.style)
+                prompts.step_report(
+                    index, len(blocks), cell.output, cell.error, notes, self.style, code, self.question
+                )
             )
             self.last_outcome = feedback.outcome(cell.output, cell.error)
         return None, "\n\n".join(reports)

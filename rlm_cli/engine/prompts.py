@@ -12,6 +12,10 @@ import re
 from rlm_cli.corpus import Corpus
 from rlm_cli.engine import feedback
 
+COMPACT_AFTER_OUTPUT_TEXT = (
+    'If the output above answers the question, reply with ```repl\nFINAL("the answer")\n```\n'
+    "Otherwise reply with one ```repl code block that searches further."
+)
 FULL = "full"
 COMPACT = "compact"
 AUTO = "auto"
@@ -65,21 +69,6 @@ output. Variables are kept.
 FINAL("the answer")
 ```
 
-Example. Question: Which user got error E42?
-Your reply:
-```repl
-lines = [line for line in context.splitlines() if "E42" in line]
-print(len(lines))
-print(lines[:5])
-```
-Output:
-1
-['10:02 ERROR E42 user=bob']
-Your reply:
-```repl
-FINAL("bob")
-```
-
 Useful code:
 - re.findall(r"user=(\\w+)", context) returns the part inside ( ) for every match.
 - len(set(names)) counts distinct names.
@@ -87,6 +76,22 @@ Useful code:
 - llm_query("question about: " + context[i:i+{sub_chunk}]) asks a helper model about a piece.
 - print(grep(r"E42")) shows each match as path:line: text; read(path, 10, 40) gives lines 10-40 of a file.
 """
+
+# The worked example, as real chat turns: small chat models copy the shape of earlier turns.
+COMPACT_EXAMPLE: tuple[tuple[str, str], ...] = (
+    ("user", "(Example) Question: Which user got error E42?\nTurn 1. Reply with one ```repl code block."),
+    (
+        "assistant",
+        '```repl\nlines = [line for line in context.splitlines() if "E42" in line]\nprint(len(lines))\n'
+        "print(lines[:5])\n```",
+    ),
+    (
+        "user",
+        "Code block output:\n1\n['10:02 ERROR E42 user=bob']\n\nQuestion: Which user got error E42?\n"
+        "Turn 2. " + COMPACT_AFTER_OUTPUT_TEXT,
+    ),
+    ("assistant", '```repl\nFINAL("bob")\n```'),
+)
 
 DOCUMENTS_TIP = """\
 The text joins several files; `documents` lists them. To find which file contains a position:
@@ -120,7 +125,7 @@ The text: {chars:,} characters, {lines:,} lines, {documents} document{plural}.
 Question: {question}
 
 Turn 1 of {max_iterations}. You cannot see the text. Reply now with one ```repl code block that \
-searches `context` for what the question needs and prints it."""
+searches `context` for what the question needs and prints it.{start}"""
 
 NEXT_TURN = """\
 {outputs}
@@ -131,10 +136,7 @@ Turn {turn} of {max_iterations}. {instruction}"""
 KEEP_GOING = (
     "Reply with one ```repl code block: continue the search, or call FINAL(answer) in code when you are sure."
 )
-COMPACT_AFTER_OUTPUT = (
-    'If the output above answers the question, reply with ```repl\nFINAL("the answer")\n```\n'
-    "Otherwise reply with one ```repl code block that searches further."
-)
+COMPACT_AFTER_OUTPUT = COMPACT_AFTER_OUTPUT_TEXT
 COMPACT_AFTER_ERROR = "Fix the error and reply with one ```repl code block."
 COMPACT_AFTER_EMPTY = (
     "Your code found nothing. Reply with one ```repl code block that searches differently, as the hint says."
@@ -205,9 +207,24 @@ def first_turn(
     if style == COMPACT:
         tips = f"\n{DOCUMENTS_TIP}\n" if len(docs) > 1 else ""
         head = corpus.preview(300)[0]
-        return COMPACT_FIRST_TURN.format(listing=_listing(corpus, 8), head=head, tips=tips, **common)
+        word = feedback.question_word(question)
+        start = f" A good first step:\n{feedback.plain_search(word)}" if word else ""
+        return COMPACT_FIRST_TURN.format(
+            listing=_listing(corpus, 8), head=head, tips=tips, start=start, **common
+        )
     tail_block = f"\nPreview of the end:\n<<<\n{tail}\n>>>" if tail else ""
     return FIRST_TURN.format(listing=_listing(corpus, max_listed), head=head, tail_block=tail_block, **common)
+
+
+def opening(
+    question: str, corpus: Corpus, max_iterations: int, sub_window_chars: int, style: str = FULL
+) -> list[dict[str, str]]:
+    """The first messages of a run: the system prompt, (compact) the worked example, the first turn."""
+    messages = [{"role": "system", "content": system_prompt(sub_window_chars, style)}]
+    if style == COMPACT:
+        messages += [{"role": role, "content": text} for role, text in COMPACT_EXAMPLE]
+    messages.append({"role": "user", "content": first_turn(question, corpus, max_iterations, style=style)})
+    return messages
 
 
 def system_prompt(sub_window_chars: int, style: str = FULL) -> str:
@@ -217,7 +234,8 @@ def system_prompt(sub_window_chars: int, style: str = FULL) -> str:
 
 
 def step_report(
-    index: int, total: int, output: str, error: str | None, notes: list[str], style: str = FULL
+    index: int, total: int, output: str, error: str | None, notes: list[str], style: str = FULL,
+    code: str = "", question: str = "",
 ) -> str:
     """How one code block's result is shown back to the model, with a hint for common mistakes."""
     title = "Code block output" if total == 1 else f"Code block {index} of {total} output"
@@ -228,6 +246,10 @@ def step_report(
         hint = feedback.error_hint(error)
     else:
         hint = feedback.output_hint(output)
+        if hint == feedback.EMPTY_HINT and code:
+            hint = feedback.empty_hint(code, question)
+        elif hint == feedback.CUT_HINT and code:
+            hint = feedback.cut_hint(code, question)
     if hint:
         parts.append(f"Hint: {hint}")
     parts.extend(notes)

@@ -7,7 +7,7 @@ never interleave and a log tailed while the job runs is always current.
 from __future__ import annotations
 
 import threading
-from typing import TextIO
+from typing import Any, TextIO
 
 from rlm_cli.events import (
     CodeFinished,
@@ -24,6 +24,19 @@ from rlm_cli.render.tree import RunTree, cost_text, count_calls, one_line, secon
 
 CALL_LINES_PER_STEP = 10
 WIDTH = 100
+
+
+def per_model_lines(result: dict[str, Any]) -> list[str]:
+    """Usage and cost of each model the run called (closing summary)."""
+    lines = []
+    for model, used in (result.get("usage_by_model") or {}).items():
+        cached = f" ({used.get('cached_calls', 0):,} cached)" if used.get("cached_calls") else ""
+        cost = f", {cost_text(used['cost'])}" if used.get("cost") is not None else ""
+        lines.append(
+            f"rlm:   {model}: {used.get('calls', 0):,} call(s){cached}, {used.get('input_tokens', 0):,} in + "
+            f"{used.get('output_tokens', 0):,} out tokens{cost}"
+        )
+    return lines
 
 
 class PlainRenderer:
@@ -72,7 +85,7 @@ class PlainRenderer:
         if isinstance(event, SubcallFinished):
             return self._call(event)
         if isinstance(event, RunFinished):
-            return [self._summary(event)]
+            return [self._summary(event), *per_model_lines(event.result)]
         return []
 
     def _message(self, event: RootMessage) -> list[str]:

@@ -411,7 +411,7 @@ def step_label(step: StepNode, *, now: float | None = None) -> RenderableType:
     if step.calls:
         text.append(f"  · {plural(counts.done + counts.running, 'sub-call')}", style="dim")
         if counts.running:
-            text.append(f", {counts.running:,} running", style="cyan")
+            text.append(f", {counts.running:,} {'running' if now is not None else 'unfinished'}", style="cyan")
         if counts.errors:
             text.append(f", {counts.errors:,} failed", style="red")
         text.append(f", {counts.tokens:,} tok", style="dim")
@@ -527,6 +527,10 @@ def summary_view(result: dict[str, Any]) -> Text:
     if usage.get("cost") is not None:
         text.append(f", {cost_text(float(usage['cost']))}")
     text.append(f", {seconds_text(float(result.get('duration') or 0.0))}")
+    from rlm_cli.render.plain import per_model_lines
+
+    for line in per_model_lines(result):
+        text.append("\n" + line, style="dim")
     return text
 
 
