@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -33,6 +34,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+class SandboxMode(StrEnum):
+    on = "on"
+    off = "off"
 
 
 def _version(value: bool) -> None:
@@ -128,6 +134,21 @@ def ask(
             help="auto, compact (small local models) or full. auto picks from the model name (default auto).",
         ),
     ] = None,
+    cell_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--cell-timeout", min=0.1,
+            help="Seconds one REPL cell may run before it is interrupted (default 60).",
+        ),
+    ] = None,
+    sandbox: Annotated[
+        SandboxMode | None,
+        typer.Option(
+            "--sandbox",
+            help="on: model code cannot reach the network, other files or processes; off: it runs with your "
+            "permissions (default on).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with the answer and usage.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON event per line on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer and errors.")] = False,
@@ -191,6 +212,8 @@ def ask(
                 "output_limit": output_limit,
                 "request_timeout": request_timeout,
                 "prompt_style": prompt_style,
+                "cell_timeout": cell_timeout,
+                "sandbox": sandbox.value if sandbox else None,
                 "log": False if no_log else None,
             },
             profile=profile,

@@ -21,6 +21,7 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4.1-mini"
 NO_KEY = "no-key"
 PROMPT_STYLES = ("auto", "compact", "full")
+SANDBOX_MODES = ("on", "off")
 KEYS_FILE = "keys.toml"
 
 
@@ -40,6 +41,8 @@ class Settings:
     prompt_style: str = "auto"
     log: bool = True
     log_keep: int = 200
+    cell_timeout: float = 60.0
+    sandbox: str = "on"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -85,6 +88,8 @@ _TYPES: dict[str, type] = {
     "prompt_style": str,
     "log": bool,
     "log_keep": int,
+    "cell_timeout": float,
+    "sandbox": str,
 }
 
 
@@ -258,6 +263,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"prompt_style must be one of {', '.join(PROMPT_STYLES)}, got {s.prompt_style!r}")
     if s.retries < 0:
         raise ConfigError(f"retries must be 0 or more, got {s.retries}")
+    if s.cell_timeout <= 0:
+        raise ConfigError(f"cell_timeout must be positive, got {s.cell_timeout}")
+    if s.sandbox not in SANDBOX_MODES:
+        raise ConfigError(f"sandbox must be on or off, got {s.sandbox!r}")
     parsed = urlparse(s.base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"base_url must be an http(s) URL, got {s.base_url!r}")

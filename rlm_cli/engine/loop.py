@@ -77,7 +77,10 @@ class Run:
         if s.prompt_style == prompts.AUTO and self.style == prompts.COMPACT:
             self._notice(f"compact prompts for {s.model} (small, by its name); --prompt-style full to change")
         try:
-            with ReplHost(self.corpus, self.pool.handle, output_limit=self._output_limit()) as repl:
+            with ReplHost(
+                self.corpus, self.pool.handle, output_limit=self._output_limit(), cell_timeout=s.cell_timeout,
+                sandbox=s.sandbox == "on", on_notice=lambda m: self.emit(Notice(level="warning", message=m)),
+            ) as repl:
                 answer, status = self._loop(repl)
             code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS
             return self._finish(answer, status, code)

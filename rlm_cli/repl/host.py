@@ -24,9 +24,12 @@ from typing import Any
 
 from rlm_cli.corpus import Corpus
 from rlm_cli.errors import RlmError
+from rlm_cli.repl import sandbox as policy
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INTERRUPT_GRACE = 2.0
+DEFAULT_CELL_TIMEOUT = 60.0
+_REPORTED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class CellResult:
 
 
 QueryHandler = Callable[[QueryRequest], list[str]]
+Notify = Callable[[str], None]
 
 
 class WorkerCrashed(RlmError):
@@ -65,14 +69,23 @@ class ReplHost:
         corpus: Corpus,
         on_query: QueryHandler,
         output_limit: int = 4000,
-        cell_timeout: float = 120.0,
+        cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+        sandbox: bool = True,
+        on_notice: Notify | None = None,
+        limits: dict[str, int] | None = None,
+        read_paths: list[str] | None = None,
     ) -> None:
         self.corpus = corpus
         self.on_query = on_query
         self.output_limit = output_limit
         self.cell_timeout = cell_timeout
+        self.sandbox = sandbox
+        self.on_notice = on_notice or (lambda message: None)
         self.scratch = Path(tempfile.mkdtemp(prefix="rlm-scratch-"))
         self.context_file = self.scratch / ".context.txt"
+        self.limits = limits if limits is not None else policy.limits_for(len(corpus.text), cell_timeout, sandbox)
+        self.read_paths = read_paths if read_paths is not None else _input_files(corpus)
+        self.protections: list[policy.Protection] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
@@ -87,17 +100,21 @@ class ReplHost:
 
     def _worker_env(self) -> dict[str, str]:
         """A minimal environment: nothing inherited, so no secret can leak into the worker."""
-        return {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "HOME": str(self.scratch)}
+        home = str(self.scratch)
+        return {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "HOME": home, "TMPDIR": home}
 
     def _start(self) -> None:
+        """Start the worker: -I -S (no user site, no site-packages, no PYTHON* variables), resource
+        limits and new namespaces applied between fork and exec, its own session and process group."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-X", "utf8", str(WORKER_SCRIPT)],
+            [sys.executable, "-I", "-S", "-X", "utf8", str(WORKER_SCRIPT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             cwd=self.scratch,
             env=self._worker_env(),
             start_new_session=True,
+            preexec_fn=policy.preexec(self.limits, isolate_network=self.sandbox),
         )
         self._messages = queue.Queue()
         threading.Thread(target=self._read_loop, args=(self.proc, self._messages), daemon=True).start()
@@ -107,20 +124,39 @@ class ReplHost:
                 "context_file": str(self.context_file),
                 "documents": self.corpus.manifest(),
                 "output_limit": self.output_limit,
+                "sandbox": {"scratch": str(self.scratch), "read_paths": self.read_paths} if self.sandbox else None,
             }
         )
-        reply = self._wait(timeout=60.0 + len(self.corpus.text) / 50e6)
+        try:
+            reply = self._wait(timeout=60.0 + len(self.corpus.text) / 50e6)
+        except TimeoutError:
+            reply = None
         if reply is None or reply.get("op") != "ready":
             raise WorkerCrashed("the REPL worker failed to start")
+        self._report(reply.get("sandbox") or {})
+
+    def _report(self, status: dict[str, Any]) -> None:
+        """Say once per process (on stderr, through the engine) what the sandbox could not enforce."""
+        self.protections = policy.report(status, policy.namespace("net"), self.sandbox)
+        if not self.sandbox:
+            message = "--sandbox off: model-written code runs with your full permissions (files, network, processes)"
+        else:
+            missing = [f"{name} ({detail})" for name, enforced, detail in self.protections if not enforced]
+            message = "sandbox: not enforced on this system: " + "; ".join(missing) if missing else ""
+        if message and message not in _REPORTED:
+            _REPORTED.add(message)
+            self.on_notice(message)
 
     @staticmethod
     def _read_loop(proc: subprocess.Popen[bytes], out: queue.Queue[dict[str, Any] | None]) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             try:
-                out.put(json.loads(line))
+                message = json.loads(line)
             except ValueError:
                 continue
+            if isinstance(message, dict):
+                out.put(message)
         out.put(None)
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -173,9 +209,12 @@ class ReplHost:
             contexts=message.get("contexts"),
         )
         try:
-            results = self.on_query(request)
-        except RlmError as exc:
-            results = [f"ERROR: {exc}"] * len(request.prompts)
+            results = [str(r) for r in self.on_query(request)]
+        except Exception as exc:  # noqa: BLE001 - a sub-call failure is the model's to handle, never the run's
+            reason = str(exc) if isinstance(exc, RlmError) else f"{type(exc).__name__}: {exc}"
+            results = [f"ERROR: {reason}"] * len(request.prompts)
+        if len(results) != len(request.prompts):
+            results = (results + ["ERROR: no answer"] * len(request.prompts))[: len(request.prompts)]
         return results
 
     def _interrupt(self, started: float) -> CellResult:
@@ -187,7 +226,7 @@ class ReplHost:
             pass
         try:
             while True:
-                message = self._wait(timeout=INTERRUPT_GRACE)
+                message = self._wait(timeout=min(INTERRUPT_GRACE, max(0.5, self.cell_timeout)))
                 if message is None:
                     break
                 if message.get("op") == "query":
@@ -249,3 +288,8 @@ class ReplHost:
         self._kill()
         self.proc = None
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _input_files(corpus: Corpus) -> list[str]:
+    """The input files on disk: the only files outside scratch the worker may read."""
+    return [os.path.realpath(d.path) for d in corpus.documents if os.path.isfile(d.path)]

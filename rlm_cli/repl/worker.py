@@ -132,12 +132,15 @@ class Worker:
         self.output_limit = 4000
         self.context = ""
         self.documents: list[dict[str, Any]] = []
+        self.sandbox_status: dict[str, Any] = {}
 
     def setup(self, message: dict[str, Any]) -> None:
         with open(message["context_file"], encoding="utf-8", newline="") as fh:
             self.context = fh.read()
         self.documents = message.get("documents", [])
         self.output_limit = int(message.get("output_limit", 4000))
+        if message.get("sandbox"):
+            self.sandbox_status = _install_sandbox(message["sandbox"])
         self.reset_namespace()
 
     def reset_namespace(self) -> None:
@@ -300,6 +303,19 @@ def _format_error(exc: BaseException) -> str:
     return "".join(lines).rstrip()
 
 
+def _install_sandbox(policy: dict[str, Any]) -> dict[str, Any]:
+    """Load sandbox.py by path (-I keeps this directory off sys.path) and lock this process down
+    before any model code runs. The worker's own directory stays readable (its helpers live there)."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("rlm_sandbox", os.path.join(here, "sandbox.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.install(policy["scratch"], policy.get("read_paths", []), [here], policy.get("seccomp", True))
+
+
 def main() -> None:
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
     proto_out = os.fdopen(os.dup(1), "wb")
@@ -316,7 +332,7 @@ def main() -> None:
         op = message.get("op")
         if op == "init":
             worker.setup(message)
-            channel.send({"op": "ready", "chars": len(worker.context)})
+            channel.send({"op": "ready", "chars": len(worker.context), "sandbox": worker.sandbox_status})
         elif op == "exec":
             channel.send(worker.run_cell(message["code"]))
         elif op == "reset":
