@@ -16,6 +16,7 @@ import typer
 
 from rlm_cli import __version__
 from rlm_cli.commands import bench as bench_cmd
+from rlm_cli.commands import cache as cache_cmd
 from rlm_cli.commands import completions as completions_cmd
 from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import doctor as doctor_cmd
@@ -149,6 +150,23 @@ def ask(
             "permissions (default on).",
         ),
     ] = None,
+    max_depth: Annotated[
+        int | None,
+        typer.Option("--max-depth", min=1, help="Levels of rlm_query children; 1: plain sub-calls (default 1)."),
+    ] = None,
+    max_subcalls: Annotated[
+        int | None, typer.Option("--max-subcalls", min=0, help="Sub-calls for the whole run (default unlimited).")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Tokens for the whole run, all calls (default unlimited).")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="USD for the whole run, by the price table (default unlimited).")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds of wall clock for the whole run (default unlimited).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the sub-call cache.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with the answer and usage.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON event per line on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer and errors.")] = False,
@@ -214,6 +232,12 @@ def ask(
                 "prompt_style": prompt_style,
                 "cell_timeout": cell_timeout,
                 "sandbox": sandbox.value if sandbox else None,
+                "max_depth": max_depth,
+                "max_subcalls": max_subcalls,
+                "max_tokens": max_tokens,
+                "max_cost": max_cost,
+                "timeout": timeout,
+                "cache": False if no_cache else None,
                 "log": False if no_log else None,
             },
             profile=profile,
@@ -262,6 +286,9 @@ def _ask(
         sys.stderr.write(f"rlm: interrupted: {follows}\n")
     elif result.error and result.status == "error":
         sys.stderr.write(f"rlm: error: {result.error}\n")
+    elif result.status == "exhausted":
+        follows = "best answer so far follows" if result.answer is not None else "no answer yet"
+        sys.stderr.write(f"rlm: warning: {result.error}; {follows}\n")
     elif not result.confirmed and result.answer is not None and verbosity > 0 and mode != "jsonl":
         sys.stderr.write(f"rlm: warning: answer not confirmed ({result.status}); best answer follows\n")
     if mode == "json":
@@ -285,6 +312,7 @@ def _notify(message: str) -> None:
 
 
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(cache_cmd.app, name="cache")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("models")(models_cmd.models)
 app.command("completions")(completions_cmd.completions)

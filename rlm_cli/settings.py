@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from rlm_cli import paths
 from rlm_cli.errors import ConfigError
+from rlm_cli.models.pricing import Price, parse_overrides
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_MODEL = "gpt-4.1-mini"
@@ -39,11 +40,19 @@ class Settings:
     max_output_tokens: int = 4096
     temperature: float | None = None
     prompt_style: str = "auto"
+    max_depth: int = 1
+    max_subcalls: int | None = None
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    timeout: float | None = None
+    sub_window: int = 32_000
+    cache: bool = True
     log: bool = True
     log_keep: int = 200
     cell_timeout: float = 60.0
     sandbox: str = "on"
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    prices: Mapping[str, Price] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def effective_sub_model(self) -> str:
@@ -60,7 +69,7 @@ class Settings:
         """Every setting except secrets: safe for --json, logs and `config show`."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("api_key", "sources"):
+            if f.name in ("api_key", "sources", "prices"):
                 continue
             out[f.name] = getattr(self, f.name)
         out["sub_model"] = self.effective_sub_model
@@ -72,7 +81,7 @@ class Settings:
         return replace(self, **changes)
 
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name != "sources")
+SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name not in ("sources", "prices"))
 _TYPES: dict[str, type] = {
     "model": str,
     "sub_model": str,
@@ -86,6 +95,13 @@ _TYPES: dict[str, type] = {
     "max_output_tokens": int,
     "temperature": float,
     "prompt_style": str,
+    "max_depth": int,
+    "max_subcalls": int,
+    "max_tokens": int,
+    "max_cost": float,
+    "timeout": float,
+    "sub_window": int,
+    "cache": bool,
     "log": bool,
     "log_keep": int,
     "cell_timeout": float,
@@ -130,7 +146,7 @@ def read_config_file(path: Path | None = None) -> dict[str, Any]:
 
 def _file_layer(data: dict[str, Any], profile: str | None, origin: str) -> dict[str, Any]:
     layer = {k: v for k, v in data.items() if k in SETTING_NAMES}
-    unknown = sorted(k for k in data if k not in SETTING_NAMES and k != "profiles")
+    unknown = sorted(k for k in data if k not in SETTING_NAMES and k not in ("profiles", "prices"))
     if unknown:
         raise ConfigError(f"{origin}: unknown setting {unknown[0]!r}")
     if profile:
@@ -192,7 +208,8 @@ def resolve_settings(
     key, key_source = _pick_key(values.get("base_url", OPENAI_BASE_URL), candidates)
     values["api_key"] = key
     sources["api_key"] = key_source
-    settings = Settings(**values, sources=sources)
+    prices = parse_overrides(file_data.get("prices", {}), str(config_path))
+    settings = Settings(**values, sources=sources, prices=prices)
     _validate(settings)
     return settings
 
@@ -267,9 +284,24 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"cell_timeout must be positive, got {s.cell_timeout}")
     if s.sandbox not in SANDBOX_MODES:
         raise ConfigError(f"sandbox must be on or off, got {s.sandbox!r}")
+    _validate_budgets(s)
     parsed = urlparse(s.base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise ConfigError(f"base_url must be an http(s) URL, got {s.base_url!r}")
+
+
+def _validate_budgets(s: Settings) -> None:
+    """Run-wide limits: None is unlimited; a limit that can never be met is a config error."""
+    for name in ("max_depth", "max_tokens", "sub_window"):
+        value = getattr(s, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"{name} must be at least 1, got {value}")
+    if s.max_subcalls is not None and s.max_subcalls < 0:
+        raise ConfigError(f"max_subcalls must be 0 or more, got {s.max_subcalls}")
+    for name in ("max_cost", "timeout"):
+        value = getattr(s, name)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{name} must be positive, got {value}")
 
 
 def require_key(s: Settings) -> str:

@@ -42,13 +42,19 @@ def last_user(body: dict[str, Any]) -> str:
     return next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
 
 
+class _Server(ThreadingHTTPServer):
+    """Room for many connections arriving at once (the default listen backlog of 5 stalls 64)."""
+
+    request_queue_size = 256
+
+
 class FakeOpenAI:
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

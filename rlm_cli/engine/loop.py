@@ -12,9 +12,9 @@ import uuid
 
 from rlm_cli.corpus import Corpus
 from rlm_cli.engine import feedback, parse, prompts
-from rlm_cli.engine.budget import Ledger
-from rlm_cli.engine.result import CONFIRMED, FAILED, INTERRUPTED, UNCONFIRMED, Result
-from rlm_cli.engine.subcalls import SubcallPool
+from rlm_cli.engine.budget import BudgetExhausted
+from rlm_cli.engine.result import CONFIRMED, EXHAUSTED, FAILED, INTERRUPTED, UNCONFIRMED, Result
+from rlm_cli.engine.subcalls import CHARS_PER_TOKEN, SubcallPool, Tree
 from rlm_cli.errors import ExitCode, RlmError
 from rlm_cli.events import (
     CodeFinished,
@@ -28,11 +28,10 @@ from rlm_cli.events import (
     RunStarted,
     discard,
 )
-from rlm_cli.models.client import Message, ModelClient
+from rlm_cli.models.client import Message
 from rlm_cli.repl.host import CellResult, ReplHost
 from rlm_cli.settings import Settings
 
-SUB_WINDOW_CHARS = 100_000
 FREE_REMINDERS = 2
 COMPACT_OUTPUT_LIMIT = 1500
 
@@ -44,17 +43,29 @@ def new_run_id() -> str:
 class Run:
     """One run's state; `execute` drives it to a Result and never raises for model or REPL faults."""
 
-    def __init__(self, question: str, corpus: Corpus, settings: Settings, emit: Emit) -> None:
+    def __init__(
+        self,
+        question: str,
+        corpus: Corpus,
+        settings: Settings,
+        emit: Emit,
+        tree: Tree | None = None,
+        depth: int = 0,
+        parent: str | None = None,
+    ) -> None:
+        """A root run makes its Tree (ledger, client, cache); a child (rlm_query) shares its parent's."""
         self.question = question
         self.corpus = corpus
         self.settings = settings
         self.emit = emit
         self.run_id = new_run_id()
-        self.ledger = Ledger()
-        self.client = ModelClient(settings, on_notice=lambda m: emit(Notice(level="warning", message=m)))
-        self.pool = SubcallPool(
-            self.client, self.ledger, emit, settings.concurrency, settings.effective_sub_model
-        )
+        self.owns_tree = tree is None
+        self.tree = tree or Tree(settings, emit)
+        self.depth = depth
+        self.step_prefix = f"{parent}/" if parent else ""
+        self.ledger = self.tree.ledger
+        self.pool = SubcallPool(self.tree, emit, corpus, depth, settings.effective_sub_model)
+        self.cell_limit: float | None = None
         self.iterations = 0
         self.best: str | None = None
         self.started = time.monotonic()
@@ -87,18 +98,32 @@ class Run:
         except KeyboardInterrupt:
             return self._finish(self.best, INTERRUPTED, ExitCode.INTERRUPTED, "interrupted")
         except RlmError as exc:
+            out = exc if isinstance(exc, BudgetExhausted) else self._budget_out()
+            if out is not None:
+                return self._finish(self.best, EXHAUSTED, out.exit_code, str(out))
             return self._finish(self.best, FAILED, exc.exit_code, str(exc))
+        finally:
+            if self.owns_tree:
+                self.tree.close()
+
+    def _budget_out(self) -> BudgetExhausted | None:
+        """The budget that ran out, if one did (a request cut short by the deadline fails as a model error)."""
+        try:
+            self.ledger.check()
+        except BudgetExhausted as exc:
+            return exc
+        return None
 
     def _root(self, messages: list[Message], iteration: int) -> str:
         started = time.monotonic()
-        completion = self.client.complete(
-            messages, on_delta=lambda text: self.emit(RootDelta(iteration=iteration, text=text))
+        completion, cost = self.tree.request(
+            messages, self.settings.model, subcall=False, usage=self.pool.usage,
+            on_delta=lambda text: self.emit(RootDelta(iteration=iteration, text=text)),
         )
-        self.ledger.record(completion.model, completion.input_tokens, completion.output_tokens, subcall=False)
         self.emit(
             RootMessage(
                 iteration=iteration, text=completion.text, input_tokens=completion.input_tokens,
-                output_tokens=completion.output_tokens, seconds=time.monotonic() - started,
+                output_tokens=completion.output_tokens, seconds=time.monotonic() - started, cost=cost,
             )
         )
         return completion.text
@@ -106,7 +131,7 @@ class Run:
     def _loop(self, repl: ReplHost) -> tuple[str | None, str]:
         s = self.settings
         messages: list[Message] = prompts.opening(
-            self.question, self.corpus, s.max_iterations, SUB_WINDOW_CHARS, self.style
+            self.question, self.corpus, s.max_iterations, s.sub_window * CHARS_PER_TOKEN, self.style
         )
         for iteration in range(1, s.max_iterations + 1):
             self.iterations = iteration
@@ -198,9 +223,11 @@ class Run:
     def _run_blocks(self, repl: ReplHost, iteration: int, blocks: list[str]) -> tuple[str | None, str]:
         reports: list[str] = []
         for index, code in enumerate(blocks, start=1):
-            step_id = f"{iteration}.{index}"
+            step_id = f"{self.step_prefix}{iteration}.{index}"
             self.pool.parent = step_id
             self.emit(CodeStarted(step_id=step_id, iteration=iteration, code=code))
+            self.cell_limit = self.cell_limit or repl.cell_timeout
+            repl.cell_timeout = self.ledger.clip(self.cell_limit)
             cell = repl.execute(code)
             self.code_ran = True
             if cell.partial:
@@ -213,6 +240,7 @@ class Run:
             )
             if cell.final is not None:
                 return cell.final, ""
+            self.ledger.check()
             notes = _notes(cell) + self._repeat_notes(code, cell)
             reports.append(
                 prompts.step_report(

@@ -11,6 +11,7 @@ CONFIRMED = "confirmed"
 UNCONFIRMED = "unconfirmed"
 INTERRUPTED = "interrupted"
 FAILED = "error"
+EXHAUSTED = "exhausted"  # a run-wide budget ran out; exit_code says which
 
 
 @dataclass

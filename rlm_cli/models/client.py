@@ -66,15 +66,18 @@ class ModelClient:
         model: str | None = None,
         on_delta: Callable[[str], None] | None = None,
         max_tokens: int | None = None,
+        timeout: float | None = None,
     ) -> Completion:
-        """One chat completion; streamed when `on_delta` is given. Raises ModelError/ConfigError."""
+        """One chat completion; streamed when `on_delta` is given. Raises ModelError/ConfigError.
+
+        `timeout` (seconds) replaces the request timeout for this call: a run's deadline clips it."""
         model = model or self.settings.model
         attempts = self.settings.retries + 1
         for attempt in range(1, attempts + 1):
             try:
                 if on_delta is not None:
-                    return self._stream(messages, model, on_delta, max_tokens)
-                return self._once(messages, model, max_tokens)
+                    return self._stream(messages, model, on_delta, max_tokens, timeout)
+                return self._once(messages, model, max_tokens, timeout)
             except _Retryable as exc:
                 if attempt == attempts:
                     raise ModelError(f"model {model}: {exc} (after {attempts} attempts)") from None
@@ -84,18 +87,31 @@ class ModelClient:
                 raise self._translate(exc, model) from None
         raise AssertionError("unreachable")
 
-    def _params(self, messages: list[Message], model: str, max_tokens: int | None) -> dict[str, Any]:
+    def _api(self, timeout: float | None) -> Any:
+        """The client; with no retries when a run's deadline cut this request's timeout short."""
+        client = self._openai()
+        if timeout is not None and timeout < self.settings.request_timeout:
+            return client.with_options(max_retries=0)
+        return client
+
+    def _params(
+        self, messages: list[Message], model: str, max_tokens: int | None, timeout: float | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": model,
             "messages": messages,
             "max_tokens": max_tokens or self.settings.max_output_tokens,
         }
+        if timeout is not None:
+            params["timeout"] = timeout
         if self.settings.temperature is not None:
             params["temperature"] = self.settings.temperature
         return params
 
-    def _once(self, messages: list[Message], model: str, max_tokens: int | None) -> Completion:
-        response = self._openai().chat.completions.create(**self._params(messages, model, max_tokens))
+    def _once(
+        self, messages: list[Message], model: str, max_tokens: int | None, timeout: float | None = None
+    ) -> Completion:
+        response = self._api(timeout).chat.completions.create(**self._params(messages, model, max_tokens, timeout))
         choices = getattr(response, "choices", None)
         if not choices:
             raise _Retryable("the response had no choices")
@@ -109,10 +125,15 @@ class ModelClient:
         return self._completion(text, usage, choice.finish_reason, model, messages)
 
     def _stream(
-        self, messages: list[Message], model: str, on_delta: Callable[[str], None], max_tokens: int | None
+        self,
+        messages: list[Message],
+        model: str,
+        on_delta: Callable[[str], None],
+        max_tokens: int | None,
+        timeout: float | None = None,
     ) -> Completion:
-        params = self._params(messages, model, max_tokens)
-        stream = self._openai().chat.completions.create(
+        params = self._params(messages, model, max_tokens, timeout)
+        stream = self._api(timeout).chat.completions.create(
             **params, stream=True, stream_options={"include_usage": True}
         )
         pieces: list[str] = []
