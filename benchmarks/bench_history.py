@@ -6,7 +6,10 @@ prompts are a ~200-char instruction plus an 8,000-char chunk of input, answered 
 Every event goes through the real TraceStore (JSON-encoded, written and flushed one by one), with
 20 streamed pieces per reply that the log must drop. Then it measures the log's size, `rlm show`
 (load, rebuild the events, draw the tree into a 120-column console), the HTML report, and
-`rlm logs` over 300 such logs. Targets: log under 5 MB, show under 1 s.
+`rlm logs` over 300 such logs, and the input manifest's hashing over 100 MB.
+Targets: log under 5 MB, the whole `rlm show` command under 1 s. The work is single-threaded, so
+on an idle machine its wall time is its CPU time; on a busy one the wall time swings with the load,
+so PASS is judged on CPU time and both are printed.
 
 Usage: python benchmarks/bench_history.py
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -105,14 +109,18 @@ def best_of(fn: Callable[[], object], runs: int = 3) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
-def command_seconds(argv: list[str], env: dict[str, str], runs: int = 3) -> float:
-    """Best wall time of a whole command (interpreter start, imports, work), stdout to /dev/null."""
-    times = []
+def command_seconds(argv: list[str], env: dict[str, str], runs: int = 3) -> tuple[float, float]:
+    """Best wall and CPU (user + system) time of a whole command (interpreter start, imports,
+    work), stdout to /dev/null."""
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - started)
-    return min(times)
+        walls.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return min(walls), min(cpus)
 
 
 def main() -> int:
@@ -149,14 +157,20 @@ def main() -> int:
         html_s, html_cpu = best_of(html)
         html_size = (Path(tmp) / "report.html").stat().st_size
         rlm = [sys.executable, "-m", "rlm_cli"]
-        command_s = command_seconds([*rlm, "show", "last"], env)
-        help_s = command_seconds([*rlm, "--version"], env)
+        command_s, command_cpu = command_seconds([*rlm, "show", "last"], env)
+        version_s, _ = command_seconds([*rlm, "--version"], env)
         for i in range(299):
             os.link(log_path, runs / f"20261126-{i:06d}-bench{i % 10}.jsonl")
         listed = trace.list_runs(runs)
         assert len(listed) == 300
         logs_s = statistics.median(best_of(lambda: trace.list_runs(runs), 1)[0] for _ in range(5))
-        logs_command_s = command_seconds([*rlm, "logs"], env)
+        logs_command_s, _ = command_seconds([*rlm, "logs"], env)
+
+    from rlm_cli.corpus import Corpus, Part
+
+    text = prose(rng, 1_000_000) * 100
+    corpus = Corpus.from_parts([Part(f"part-{i}.log", "text", len(text) // 10, text[i::10]) for i in range(10)])
+    hash_s, _ = best_of(lambda: trace.manifest(corpus), 1)
 
     raw = sum(len(str(e.to_dict())) for e in events)
     print(f"events: {len(events):,} ({STEPS} steps, {STEPS * CALLS_PER_STEP:,} sub-calls), "
@@ -164,12 +178,14 @@ def main() -> int:
     print(f"log: {size / 1e6:.2f} MB, {lines:,} lines, written in {write_s:.2f} s "
           f"({write_s / len(events) * 1e6:.0f} µs per event)  target < {MAX_LOG_BYTES / 1e6:.0f} MB")
     print(f"rlm show in-process (load + tree into a 120-column console): {show_s:.3f} s wall, "
-          f"{show_cpu:.3f} s CPU  target < {MAX_SHOW_SECONDS:.0f} s")
-    print(f"`rlm show last > /dev/null` as a command: {command_s:.3f} s (`rlm --version`: {help_s:.3f} s)")
+          f"{show_cpu:.3f} s CPU")
+    print(f"`rlm show last > /dev/null` as a command: {command_s:.3f} s wall, {command_cpu:.3f} s CPU "
+          f"(`rlm --version`: {version_s:.3f} s)  target < {MAX_SHOW_SECONDS:.0f} s")
     print(f"HTML report (load + render + write): {html_s:.3f} s wall, {html_cpu:.3f} s CPU, {html_size / 1e6:.2f} MB")
     print(f"rlm logs over 300 logs: {logs_s * 1000:.1f} ms in-process, {logs_command_s:.3f} s as a command")
+    print(f"input manifest of a 100 MB input (10 documents, blake2b): {hash_s:.3f} s")
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
-    ok = size < MAX_LOG_BYTES and min(show_s, command_s) < MAX_SHOW_SECONDS
+    ok = size < MAX_LOG_BYTES and command_cpu < MAX_SHOW_SECONDS
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
