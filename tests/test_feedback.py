@@ -123,6 +123,8 @@ def test_output_cut_after_printing_everything_suggests_a_search_from_the_questio
         ("Which file defines the function reconcile_ledger?", "reconcile_ledger"),
         ("How many distinct users appear in the records?", "user"),
         ("What is the secret passphrase?", "passphrase"),
+        ("How many records have the label 'feedback'? Answer like U12345.", "feedback"),
+        ("Which file defines `render_ledger`?", "render_ledger"),
         ("how many?", None),
     ],
 )

@@ -164,8 +164,11 @@ _STOP = frozenset(
 
 
 def question_word(question: str) -> str | None:
-    """The word of the question most likely to appear in the text: an identifier or a capitalised code
-    first, then the longest other word (a plural made singular: "users" is written "user=")."""
+    """The word of the question most likely to appear in the text: a quoted one, an identifier or a
+    capitalised code, then the longest other word (a plural made singular: "users" is written "user=")."""
+    quoted = re.findall(r"['\"`]([^'\"`\n]{3,60})['\"`]", question)
+    if quoted:
+        return quoted[0]
     words = [w.strip(".-") for w in re.findall(r"[A-Za-z_][\w.-]*", question)]
     words = [w for w in words if len(w) >= 3 and w.lower() not in _STOP]
     if not words:
