@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -173,3 +174,14 @@ def test_documents_record_path_kind_size_and_offsets_in_context(tmp_path: Path) 
         assert corpus.text[doc.start : doc.end] == text
         assert (doc.kind, doc.size) == ("text", len(text))
     assert corpus.text.startswith(f"==> {root}/a.txt <==\n")
+
+
+def test_a_fifo_named_on_the_command_line_is_read_as_a_stream(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("from a process substitution\n"))
+    writer.start()
+    corpus = load(fifo)
+    writer.join(timeout=5)
+    assert corpus.text == "from a process substitution\n"
+    assert paths_of(corpus) == [str(fifo)]
