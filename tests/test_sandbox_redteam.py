@@ -406,4 +406,3 @@ def test_threads_still_work_under_the_sandbox(repl: ReplHost) -> None:
 
 def test_model_calls_still_go_through_the_host(repl: ReplHost) -> None:
     assert repl.execute("print(llm_query('hi'))").output == "echo: hi\n"
-
