@@ -130,3 +130,15 @@ def test_output_cut_after_printing_everything_suggests_a_search_from_the_questio
 )
 def test_the_question_word_is_the_one_most_likely_written_in_the_text(question: str, word: str | None) -> None:
     assert feedback.question_word(question) == word
+
+
+@pytest.mark.parametrize(
+    ("code", "bare"),
+    [('FINAL("4")', True), ("FINAL_VAR('x')", True), ("FINAL(len(set(users)))", False), ("print(1)", False)],
+)
+def test_a_final_on_a_literal_is_an_answer_typed_in(code: str, bare: bool) -> None:
+    assert feedback.is_bare_final(code) is bare
+
+
+def test_with_several_files_the_plain_search_uses_grep_for_path_and_line() -> None:
+    assert 'hits = grep("reconcile")' in feedback.plain_search("reconcile", several_files=True)

@@ -117,3 +117,17 @@ def test_compact_style_says_what_to_do_next_after_an_error_an_empty_result_and_o
     assert prompts.COMPACT_AFTER_EMPTY in after_empty and feedback.plain_search("E42") in after_empty
     assert prompts.COMPACT_AFTER_OUTPUT in after_output
     assert "Question: who got E42?" in after_error and "Question: who got E42?" in after_output
+
+
+def test_compact_style_refuses_a_typed_in_final_before_any_code_ran(serve) -> None:
+    server = serve(scripted(['```repl\nFINAL("4")\n```', "```repl\nprint(context.count('E42'))\n```", "FINAL(1)"]))
+    result, events = ask(server, style="compact")
+    assert result.answer == "1"
+    assert user_turns(server)[1] == prompts.LOOK_FIRST
+    assert any("before running any code" in n for n in notices(events))
+
+
+def test_full_style_accepts_a_final_in_code_on_the_first_turn(serve) -> None:
+    server = serve(scripted(['```repl\nFINAL("4")\n```']))
+    result, _ = ask(server, style="full")
+    assert result.answer == "4" and len(server.root_requests()) == 1

@@ -179,11 +179,33 @@ def question_word(question: str) -> str | None:
     return best
 
 
-def plain_search(word: str) -> str:
-    """Code a small model can copy: every line containing `word`, counted, first five shown."""
+def plain_search(word: str, several_files: bool = False) -> str:
+    """Code a small model can copy: every line containing `word`, counted, the first few shown (with
+    grep's path:line when there are several files, so "which file" is answered by the output)."""
+    if several_files:
+        return (
+            f'```repl\nhits = grep("{word}")\nprint(len(hits))\nfor hit in hits[:10]:\n    print(hit)\n```'
+        )
     return (
         f'```repl\nlines = [line for line in context.splitlines() if "{word}" in line]\nprint(len(lines))\n'
         "print(lines[:5])\n```"
+    )
+
+
+def is_bare_final(code: str) -> bool:
+    """The block only calls FINAL/FINAL_VAR on a literal: an answer typed in, not found by code."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return False
+    call = tree.body[0].value
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id in ("FINAL", "FINAL_VAR")
+        and all(isinstance(a, ast.Constant) for a in call.args)
     )
 
 

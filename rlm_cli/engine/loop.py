@@ -184,12 +184,15 @@ class Run:
 
     def _guarded_reply(self, messages: list[Message], iteration: int) -> str:
         """The root reply, asked again without spending a turn when it answered before any code ran
-        (once) or had neither code nor an answer (up to FREE_REMINDERS times in a run)."""
+        (once; in compact style a block that only calls FINAL on a literal counts as such an answer)
+        or had neither code nor an answer (up to FREE_REMINDERS times in a run)."""
         while True:
             reply = self._root(messages, iteration)
-            if parse.code_blocks(reply):
+            blocks = parse.code_blocks(reply)
+            typed_in = self.style == prompts.COMPACT and bool(blocks) and feedback.is_bare_final(blocks[0])
+            if blocks and not typed_in:
                 return reply
-            answered = parse.text_final(reply) is not None
+            answered = typed_in or parse.text_final(reply) is not None
             if answered and not self.code_ran and not self.looked_first:
                 self.looked_first = True
                 nudge = prompts.LOOK_FIRST

@@ -208,7 +208,7 @@ def first_turn(
         tips = f"\n{DOCUMENTS_TIP}\n" if len(docs) > 1 else ""
         head = corpus.preview(300)[0]
         word = feedback.question_word(question)
-        start = f" A good first step:\n{feedback.plain_search(word)}" if word else ""
+        start = f" A good first step:\n{feedback.plain_search(word, len(docs) > 1)}" if word else ""
         return COMPACT_FIRST_TURN.format(
             listing=_listing(corpus, 8), head=head, tips=tips, start=start, **common
         )
