@@ -165,7 +165,7 @@ def test_no_key_for_openai_offers_a_running_local_server(endpoint, monkeypatch) 
     result = doctor()
     assert result.exit_code == 4
     assert line(result.stdout, "key").startswith("  FAIL  key       no key for https://api.openai.com/v1")
-    assert f"Ollama at {local.url} (1 models)" in result.stdout
+    assert f"Ollama at {local.url} (1 model)" in result.stdout
     assert f"export RLM_BASE_URL={local.url} RLM_MODEL=qwen2.5-coder:7b" in result.stdout
     assert "vLLM" not in line(result.stdout, "local")
 

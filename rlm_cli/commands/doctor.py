@@ -208,7 +208,7 @@ def _endpoint_check(settings: Any) -> tuple[Check, Any]:
         detail = f"{url} is reachable ({ms}) but GET /models said {listing.error or listing.status}"
         return Check("warn", "endpoint", detail, ["the model name cannot be checked here"]), listing
     catalog.remember(url, listing.models)
-    return Check("ok", "endpoint", f"{url} answers ({ms}, {len(listing.models)} models listed)"), listing
+    return Check("ok", "endpoint", f"{url} answers ({ms}, {_models(listing.models)} listed)"), listing
 
 
 def _model_checks(settings: Any, listing: Any) -> list[Check]:
@@ -246,7 +246,7 @@ def _local_check(found: list[LocalServer], offer: bool, configured: str | None) 
     if not found:
         ports = ", ".join(f"{name} {port}" for name, port in LOCAL_SERVERS)
         return Check("info", "local", f"no local server on 127.0.0.1 ({ports})")
-    names = ", ".join(f"{s.name} at {s.url} ({len(s.models)} models)" for s in found)
+    names = ", ".join(f"{s.name} at {s.url} ({_models(s.models)})" for s in found)
     hints: list[str] = []
     if offer:
         for s in found:
@@ -260,6 +260,10 @@ def _local_check(found: list[LocalServer], offer: bool, configured: str | None) 
                 f"rlm config set --profile {profile} model {_quote(model)}"
             )
     return Check("info", "local", names, hints)
+
+
+def _models(models: list[str]) -> str:
+    return f"{len(models)} model" + ("" if len(models) == 1 else "s")
 
 
 def _quote(value: str) -> str:
