@@ -165,9 +165,10 @@ class Run:
         return self._last_call(messages), UNCONFIRMED
 
     def _output_limit(self) -> int:
-        """Small models lose the thread in long outputs: compact style shows less unless set explicitly."""
+        """Small models lose the thread in long outputs: compact style shows less unless output_limit was
+        changed from its default (checked by value: library and bench callers pass every setting)."""
         s = self.settings
-        if self.style == prompts.COMPACT and s.sources.get("output_limit", "default") == "default":
+        if self.style == prompts.COMPACT and s.output_limit == Settings.output_limit:
             return min(s.output_limit, COMPACT_OUTPUT_LIMIT)
         return s.output_limit
 
