@@ -131,3 +131,10 @@ def test_full_style_accepts_a_final_in_code_on_the_first_turn(serve) -> None:
     server = serve(scripted(['```repl\nFINAL("4")\n```']))
     result, _ = ask(server, style="full")
     assert result.answer == "4" and len(server.root_requests()) == 1
+
+
+def test_compact_style_shows_the_model_a_shorter_output(serve) -> None:
+    server = serve(scripted(["```repl\nprint('x' * 5000)\n```", "FINAL(done)"]))
+    ask(server, style="compact")
+    report = user_turns(server)[1]
+    assert "characters cut" in report and report.count("x") < 1600
