@@ -96,6 +96,8 @@ class Run:
             code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS
             return self._finish(answer, status, code)
         except KeyboardInterrupt:
+            if self.depth > 0:
+                raise  # Ctrl-C stops the whole tree: the root must see it, not only this child
             return self._finish(self.best, INTERRUPTED, ExitCode.INTERRUPTED, "interrupted")
         except RlmError as exc:
             out = exc if isinstance(exc, BudgetExhausted) else self._budget_out()
