@@ -211,3 +211,17 @@ def test_the_region_lists_no_step_between_steps() -> None:
     assert len(shown) == 1 and shown[0].startswith("iteration 1/20 · sub-calls 0 done · 0 tokens")
     live(CodeStarted(step_id="1.1", iteration=1, code="x"))
     assert "step 1.1  running" in region(live)
+
+
+def test_the_closing_line_lists_usage_per_model() -> None:
+    finished_run = RunFinished(
+        result={
+            "status": "confirmed", "iterations": 2, "subcalls": 3, "duration": 4.0,
+            "usage": {"total_tokens": 900, "cost": None},
+            "usage_by_model": {"big": {"calls": 2, "input_tokens": 800, "output_tokens": 40, "cost": None}},
+        }
+    )
+    _, console = play([run_started(), finished_run])
+    lines = console.export_text().splitlines()
+    assert lines[-2] == "rlm: confirmed after 2 iteration(s), 3 sub-call(s), 900 tokens, 4.0s"
+    assert lines[-1] == "rlm:   big: 2 call(s), 800 in + 40 out tokens"

@@ -96,7 +96,7 @@ def rlm_and_workers(question: str) -> tuple[int, list[int]]:
 
 
 def test_the_live_view_shows_steps_the_subcall_tree_and_a_markdown_answer(serve, tmp_path, terminal) -> None:
-    serve(scripted(TURNS, sub=lambda p: Reply(f"ans {p}", delay=1.0)))
+    serve(scripted(TURNS, sub=lambda p: Reply(f"ans {p}", delay=2.0)))
     terminal.start(ask_script(tmp_path, "what is it?"))
     running = terminal.wait_for("6 running")
     assert "⠋" in running or any(ch in running for ch in "⠙⠹⠸⠼⠴⠦⠧⠇⠏")
