@@ -20,6 +20,7 @@ IndexError: no such group"""
         ("TypeError: 'NoneType' object is not subscriptable", "returned None"),
         ("IndexError: list index out of range", "Print len(...)"),
         ("NameError: name 'hits' is not defined", "`hits` does not exist now"),
+        ("NameError: name 'Final' is not defined", 'capitals: FINAL("the answer")'),
         ("RuntimeError: worker died; the REPL was restarted and ALL your variables were lost", "restarted"),
         ('  File "<cell>", line 1\n    The answer\n      ^\nSyntaxError: invalid syntax', "only Python"),
         ("re.error: unterminated character set at position 0", "regex is invalid"),

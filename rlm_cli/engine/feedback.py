@@ -30,6 +30,10 @@ ERROR_HINTS: tuple[tuple[str, str], ...] = (
         "Print len(...) before taking [0].",
     ),
     (
+        r"NameError: name '((?i:final(?:_var)?))' is not defined",
+        'It is spelled in capitals: FINAL("the answer") (or FINAL_VAR("name")), not {0}.',
+    ),
+    (
         r"NameError: name '(\w+)' is not defined",
         "`{0}` does not exist now. Define it again in this block: a variable from a block that failed "
         "before that line, or from before a REPL restart, is gone.",
