@@ -185,3 +185,14 @@ def test_a_fifo_named_on_the_command_line_is_read_as_a_stream(tmp_path: Path) ->
     writer.join(timeout=5)
     assert corpus.text == "from a process substitution\n"
     assert paths_of(corpus) == [str(fifo)]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_a_replacement_character(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    fd = os.open(os.path.join(os.fsencode(root), b"bad\xffname.txt"), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"content\n")
+    os.close(fd)
+    corpus = load(root)
+    assert paths_of(corpus) == [f"{root}/bad\ufffdname.txt"]
+    assert corpus.text == "content\n"

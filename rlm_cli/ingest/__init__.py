@@ -202,7 +202,8 @@ def _explicit(raw: str, loader: _Loader, options: IngestOptions) -> list[Candida
         walk(raw, options.filters, found, loader.skipped)
         return found
     if stat.S_ISREG(st.st_mode):
-        return [Candidate(raw, raw, st.st_size, (st.st_dev, st.st_ino))]
+        shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return [Candidate(raw, shown, st.st_size, (st.st_dev, st.st_ino))]
     if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
         try:
             with open(raw, "rb") as fh:

@@ -69,7 +69,12 @@ def _kind_of(mode: int) -> str:
 
 
 def _shown(root_shown: str, rel: str) -> str:
-    return rel if root_shown in (".", "") else f"{root_shown}/{rel}"
+    """The path as shown to the model and the user: a name that is not valid UTF-8 (kept by Python as
+    surrogate escapes, which cannot be written out) shows U+FFFD instead; the disk path is unchanged."""
+    shown = rel if root_shown in (".", "") else f"{root_shown}/{rel}"
+    if shown.isascii():
+        return shown
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _ignored_by(levels: list[Level], rel: str) -> Level | None:
