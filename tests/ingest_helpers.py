@@ -33,8 +33,9 @@ def reasons(corpus: Corpus) -> dict[str, str]:
     return {s.path: s.reason for s in corpus.skipped}
 
 
-def make_pdf(pages: list[str], password: str | None = None) -> bytes:
-    """A real PDF with one line of text per page (Helvetica), optionally encrypted."""
+def make_pdf(pages: list[str], password: str | None = None, compress: bool = False) -> bytes:
+    """A real PDF with one line of text per page (Helvetica), optionally encrypted or with Flate
+    compressed content streams."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
@@ -55,6 +56,9 @@ def make_pdf(pages: list[str], password: str | None = None) -> bytes:
         page[NameObject("/Resources")] = DictionaryObject(
             {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font_ref})}
         )
+    if compress:
+        for page in writer.pages:
+            page.compress_content_streams()
     if password is not None:
         writer.encrypt(user_password=password, algorithm="RC4-128")
     buf = io.BytesIO()

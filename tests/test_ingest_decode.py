@@ -122,7 +122,9 @@ def test_a_pdf_page_with_an_oversized_content_stream_is_refused_before_extractio
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pdf, "MAX_PAGE_CONTENT", 1000)
-    root = tree(tmp_path / "p", {"a.txt": "x", "bomb.pdf": make_pdf(["y" * 5000])})
+    bomb = make_pdf(["y" * 50_000], compress=True)
+    assert len(bomb) < 5000
+    root = tree(tmp_path / "p", {"a.txt": "x", "bomb.pdf": bomb})
     corpus = load(root)
     assert [(s.reason, s.detail) for s in corpus.skipped] == [
         ("pdf too complex", "page 1 content streams exceed the size limit")
