@@ -152,3 +152,18 @@ def test_the_report_opens_in_chromium_and_the_tree_expands_on_click(serve, tmp_p
         assert all(p.is_displayed() for p in driver.find_elements(By.CSS_SELECTOR, "details.call pre"))
     finally:
         driver.quit()
+
+
+def test_a_recursive_childs_replies_and_steps_nest_under_its_rlm_query(serve, tmp_path: Path) -> None:
+    root = "```repl\nfound = rlm_query('find the word')\nFINAL(found)\n```"
+    child = "I search.\n```repl\nFINAL('child says hi')\n```"
+    serve(scripted([root, child]))
+    doc = tmp_path / "doc.txt"
+    doc.write_text("hi\n")
+    report = tmp_path / "report.html"
+    result = runner.invoke(app, ["ask", str(doc), "q?", "--max-depth", "2", "--html", str(report)])
+    assert result.exit_code == 0, result.output
+    page = report.read_text()
+    root_step, call = page.index('id="step-1.1"'), page.index('data-call="s1"')
+    assert root_step < call < page.index("I search.") < page.index('id="step-s1/1.1"')
+    assert page.index("FINAL(&#x27;child says hi&#x27;)") > call

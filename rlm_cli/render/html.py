@@ -33,7 +33,7 @@ white-space:pre-wrap;word-break:break-word;font-size:15px}
 .badge{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;
 border:1px solid currentColor;vertical-align:1px}
 .confirmed,.ok,.final{color:var(--ok)}.error,.incomplete,.interrupted{color:var(--bad)}
-.unconfirmed,.warning,.running{color:var(--warn)}.info{color:var(--muted)}
+.unconfirmed,.exhausted,.warning,.running{color:var(--warn)}.info{color:var(--muted)}
 pre{margin:4px 0 8px;padding:8px 10px;border-radius:6px;overflow:auto;max-height:480px;
 font:12.5px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-word}
 pre.code{background:var(--code);color:var(--codefg)}
@@ -66,12 +66,13 @@ document.getElementById('collapse-all').onclick=function(){setAll(false);};
 
 @dataclass
 class Call:
-    """A sub-call and whatever ran beneath it (nested calls, a child run's steps)."""
+    """A sub-call and whatever ran beneath it: nested calls, and a recursive child's own work (its
+    model replies and code steps, in order)."""
 
     record: dict[str, Any]
     done: dict[str, Any] | None = None
     calls: list[Call] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
+    work: list[Step | dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -136,13 +137,15 @@ def build(records: list[dict[str, Any]]) -> Report:
             report.result = record.get("result") or {}
         elif kind == "iteration_started" and not nested:
             iteration_for(record.get("iteration"))
+        elif kind == "root_message" and parent in calls:
+            calls[parent].work.append(record)
         elif kind == "root_message" and not nested:
             iteration_for(record.get("iteration")).replies.append(record)
         elif kind == "code_started":
             step = Step(record)
             steps[_step_key(_depth(record), record.get("step_id"))] = step
             if nested and parent in calls:
-                calls[parent].steps.append(step)
+                calls[parent].work.append(step)
             else:
                 iteration_for(record.get("iteration")).steps.append(step)
         elif kind == "code_finished":
@@ -225,7 +228,7 @@ def _call_html(call: Call) -> str:
     )
     parts = [f'<details class="call" data-call="{_text(rec.get("call_id"))}"><summary>{summary}</summary>']
     parts.append('<div class="label">prompt</div>' + _pre(rec.get("prompt"), "out"))
-    parts.extend(_step_html(step) for step in call.steps)
+    parts.extend(_step_html(item) if isinstance(item, Step) else _reply_html(item) for item in call.work)
     parts.append(_tree(call.calls))
     if done.get("error"):
         parts.append('<div class="label">error</div>' + _pre(done.get("error"), "err"))
@@ -246,11 +249,13 @@ def _calls_block(calls: list[Call]) -> str:
         return ""
     done = [c.done for c in calls if c.done]
     tokens = sum(int(d.get("input_tokens") or 0) + int(d.get("output_tokens") or 0) for d in done)
+    costs = [d["cost"] for d in done if isinstance(d.get("cost"), int | float)]
     errors = sum(1 for d in done if d.get("error"))
     extra = f", {errors} failed" if errors else ""
+    cost = f" · ${sum(costs):.4f}" if costs else ""
     return (
         f'<details class="subcalls"><summary>{len(calls)} sub-call(s){extra} '
-        f'<span class="meta">{tokens:,} tokens</span></summary>{_tree(calls)}</details>'
+        f'<span class="meta">{tokens:,} tokens{cost}</span></summary>{_tree(calls)}</details>'
     )
 
 
@@ -286,21 +291,28 @@ def _notices(notices: list[dict[str, Any]]) -> str:
     )
 
 
+def _reply_html(reply: dict[str, Any]) -> str:
+    text = str(reply.get("text") or "")
+    tokens = f"{_num(reply.get('input_tokens'))} in / {_num(reply.get('output_tokens'))} out tok"
+    return (
+        f'<details class="reply"><summary>Model reply <span class="meta">{len(text):,} chars · {tokens} · '
+        f"{_secs(reply.get('seconds'))}</span></summary>{_pre(text, 'out')}</details>"
+    )
+
+
 def _iteration_html(it: Iteration) -> str:
     tokens_in = sum(int(r.get("input_tokens") or 0) for r in it.replies)
     tokens_out = sum(int(r.get("output_tokens") or 0) for r in it.replies)
     seconds = sum(float(r.get("seconds") or 0) for r in it.replies)
     seconds += sum(float((s.done or {}).get("seconds") or 0) for s in it.steps)
+    costs = [r["cost"] for r in it.replies if isinstance(r.get("cost"), int | float)]
+    cost = f" · ${sum(costs):.4f}" if costs else ""
     parts = [
         f'<section class="iteration" id="iteration-{it.number}"><h2>Iteration {it.number} '
-        f'<span class="meta">{tokens_in:,} in / {tokens_out:,} out tokens · {seconds:.2f} s</span></h2>'
+        f'<span class="meta">root model {tokens_in:,} in / {tokens_out:,} out tokens{cost} · {seconds:.2f} s'
+        "</span></h2>"
     ]
-    for reply in it.replies:
-        text = str(reply.get("text") or "")
-        parts.append(
-            f'<details class="reply"><summary>Model reply <span class="meta">{len(text):,} chars · '
-            f"{_secs(reply.get('seconds'))}</span></summary>{_pre(text, 'out')}</details>"
-        )
+    parts.extend(_reply_html(reply) for reply in it.replies)
     parts.extend(_step_html(step) for step in it.steps)
     parts.append(_calls_block(it.calls))
     parts.append(_notices(it.notices))
