@@ -54,6 +54,19 @@ def test_bench_prints_accuracy_per_family_and_method(serve) -> None:
     assert (rows["counting"][3], rows["counting"][6]) == ("1.00", "0.75")
 
 
+def test_cost_is_shown_when_the_model_has_a_price(serve, monkeypatch) -> None:
+    serve(knowing_handler)
+    monkeypatch.setenv("RLM_MODEL", "gpt-4.1-mini")
+    result = runner.invoke(app, [*ARGS, "--families", "niah", "--json"])
+    assert result.exit_code == 0, result.output
+    cells = json.loads(result.stdout)["summary"][0]
+    assert cells["direct"]["cost"] > 0 and cells["rlm"]["cost"] > 0
+    table = runner.invoke(app, [*ARGS, "--families", "niah"]).stdout
+    assert table.splitlines()[1].split() == [
+        "family", "size", "chars", "acc", "tokens", "cost", "time", "acc", "tokens", "cost", "time"
+    ]
+
+
 def test_bench_json_has_every_task_and_the_summary(serve) -> None:
     serve(knowing_handler)
     result = runner.invoke(app, [*ARGS, "--json"])

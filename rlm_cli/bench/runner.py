@@ -60,6 +60,7 @@ def direct_budget(window_tokens: int, question: str) -> int:
 
 def run_direct(task: Task, settings: Settings, window_tokens: int, size_label: str) -> Outcome:
     from rlm_cli.models.client import ModelClient
+    from rlm_cli.models.pricing import PriceTable
 
     text = task.corpus().text
     budget = direct_budget(window_tokens, task.question)
@@ -80,6 +81,9 @@ def run_direct(task: Task, settings: Settings, window_tokens: int, size_label: s
             completion.input_tokens, completion.output_tokens, 1,
         )
         outcome.score = task.score(completion.text)
+        outcome.cost = PriceTable(settings.prices).cost(
+            completion.model, completion.input_tokens, completion.output_tokens
+        )
     outcome.seconds = time.monotonic() - started
     return outcome
 
