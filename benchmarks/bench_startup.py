@@ -1,8 +1,12 @@
 """How long `rlm --help`, `rlm --version` and one TAB take, next to a bare `python -c pass`.
 
-Every command runs as a fresh process, interleaved round-robin so machine noise hits all alike;
-the table gives the median and the minimum wall time, and the median above the bare interpreter
-(target: under 150 ms). Usage: python benchmarks/bench_startup.py [--runs N]
+Every command runs as a fresh process, interleaved round-robin so machine noise hits all alike.
+The table gives the wall time (median and minimum) and the CPU time the process used (user + sys,
+median), each also as the difference to the bare interpreter. CPU time barely moves when other
+work loads the machine, wall time does, so the verdict uses the CPU difference (and the minimum
+wall difference is printed beside it). The target (under 150 ms above the bare interpreter) is for
+`rlm --help` and `rlm --version`; the other rows show what a subcommand and a TAB cost.
+Usage: python benchmarks/bench_startup.py [--runs N]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from pathlib import Path
 
 TARGET_MS = 150.0
+TARGETED = ("rlm --version", "rlm --help")
 
 
 def rlm_argv() -> list[str]:
@@ -41,10 +46,13 @@ def cases(config_dir: str) -> list[tuple[str, list[str], dict[str, str]]]:
     ]
 
 
-def time_once(argv: list[str], env: dict[str, str]) -> float:
+def time_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run."""
     started = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(child.pid, 0)
+    child.returncode = 0
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -57,28 +65,36 @@ def main() -> None:
         todo = cases(config_dir)
         for _, argv, extra in todo:  # warm the OS file cache and .pyc files
             time_once(argv, {**base_env, **extra})
-        samples: dict[str, list[float]] = {name: [] for name, _, _ in todo}
+        walls: dict[str, list[float]] = {name: [] for name, _, _ in todo}
+        cpus: dict[str, list[float]] = {name: [] for name, _, _ in todo}
         for _ in range(args.runs):
             for name, argv, extra in todo:
-                samples[name].append(time_once(argv, {**base_env, **extra}))
-    bare = statistics.median(samples["python -c pass"]) * 1000
+                wall, cpu = time_once(argv, {**base_env, **extra})
+                walls[name].append(wall * 1000)
+                cpus[name].append(cpu * 1000)
+    bare = "python -c pass"
+    bare_min, bare_cpu = min(walls[bare]), statistics.median(cpus[bare])
     python = sys.version.split()[0]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{args.runs} runs each, {os.cpu_count()} cores (load {load}), Python {python}, rlm: {' '.join(rlm_argv())}")
     print()
-    print("| command | median | min | median above `python -c pass` |")
-    print("| --- | --- | --- | --- |")
+    print("| command | wall median | wall min | CPU median | CPU above bare | wall min above bare |")
+    print("| --- | --- | --- | --- | --- | --- |")
     worst = 0.0
-    for name, values in samples.items():
-        median, low = statistics.median(values) * 1000, min(values) * 1000
-        above = median - bare
-        if name != "python -c pass":
-            worst = max(worst, above)
-        extra = "" if name == "python -c pass" else f"{above:+.0f} ms"
-        print(f"| `{name}` | {median:.0f} ms | {low:.0f} ms | {extra} |")
+    for name in walls:
+        wall, low, cpu = statistics.median(walls[name]), min(walls[name]), statistics.median(cpus[name])
+        if name == bare:
+            print(f"| `{name}` | {wall:.0f} ms | {low:.0f} ms | {cpu:.0f} ms | | |")
+            continue
+        if name in TARGETED:
+            worst = max(worst, cpu - bare_cpu)
+        print(f"| `{name}` | {wall:.0f} ms | {low:.0f} ms | {cpu:.0f} ms | {cpu - bare_cpu:+.0f} ms "
+              f"| {low - bare_min:+.0f} ms |")
     print()
     verdict = "meets" if worst < TARGET_MS else "MISSES"
-    print(f"worst median above the bare interpreter: {worst:.0f} ms ({verdict} the {TARGET_MS:.0f} ms target)")
+    targeted = " and ".join(f"`{name}`" for name in TARGETED)
+    print(f"{targeted}: at most {worst:.0f} ms CPU above the bare interpreter "
+          f"({verdict} the {TARGET_MS:.0f} ms target)")
 
 
 if __name__ == "__main__":
