@@ -143,3 +143,11 @@ def test_a_final_on_a_literal_is_an_answer_typed_in(code: str, bare: bool) -> No
 
 def test_with_several_files_the_plain_search_uses_grep_for_path_and_line() -> None:
     assert 'hits = grep("reconcile")' in feedback.plain_search("reconcile", several_files=True)
+
+
+@pytest.mark.parametrize(
+    ("code", "typed"),
+    [("10\n['a.py', 'b.py']", True), ("'req-1'", True), ("print(10)", False), ("x = 10", False), ("", False)],
+)
+def test_a_block_of_bare_values_is_typed_output(code: str, typed: bool) -> None:
+    assert feedback.is_typed_output(code) is typed

@@ -138,3 +138,12 @@ def test_compact_style_shows_the_model_a_shorter_output(serve) -> None:
     ask(server, style="compact")
     report = user_turns(server)[1]
     assert "characters cut" in report and report.count("x") < 1600
+
+
+def test_compact_style_does_not_run_a_block_that_only_writes_down_values(serve) -> None:
+    invented = "```repl\n10\n['pkg/module_4.py', 'pkg/module_6.py']\n```"
+    server = serve(scripted([invented, "```repl\nprint(context.count('E42'))\n```", "FINAL(1)"]))
+    result, events = ask(server, style="compact", max_iterations=2)
+    assert result.answer == "1" and result.status == "confirmed"
+    assert user_turns(server)[1] == prompts.TYPED_OUTPUT
+    assert any("only typed values" in n for n in notices(events))

@@ -196,6 +196,22 @@ def plain_search(word: str, several_files: bool = False) -> str:
     )
 
 
+def is_typed_output(code: str) -> bool:
+    """The block only writes down values (numbers, strings, lists): invented output, not code."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    for node in tree.body:
+        if not isinstance(node, ast.Expr):
+            return False
+        try:
+            ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False
+    return bool(tree.body)
+
+
 def is_bare_final(code: str) -> bool:
     """The block only calls FINAL/FINAL_VAR on a literal: an answer typed in, not found by code."""
     try:

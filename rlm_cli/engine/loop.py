@@ -188,19 +188,26 @@ class Run:
     def _guarded_reply(self, messages: list[Message], iteration: int) -> str:
         """The root reply, asked again without spending a turn when it answered before any code ran
         (once; in compact style a block that only calls FINAL on a literal counts as such an answer)
-        or had neither code nor an answer (up to FREE_REMINDERS times in a run)."""
+        or had neither code nor an answer (up to FREE_REMINDERS times in a run; in compact style a
+        block that only writes down values is invented output and counts as no code)."""
         while True:
             reply = self._root(messages, iteration)
             blocks = parse.code_blocks(reply)
-            typed_in = self.style == prompts.COMPACT and bool(blocks) and feedback.is_bare_final(blocks[0])
-            if blocks and not typed_in:
+            compact = self.style == prompts.COMPACT and bool(blocks)
+            typed_in = compact and feedback.is_bare_final(blocks[0])
+            invented = compact and feedback.is_typed_output(blocks[0])
+            if blocks and not typed_in and not invented:
                 return reply
-            answered = typed_in or parse.text_final(reply) is not None
+            answered = typed_in or (not blocks and parse.text_final(reply) is not None)
             if answered and not self.code_ran and not self.looked_first:
                 self.looked_first = True
                 nudge = prompts.LOOK_FIRST
                 self._notice("the model answered before running any code; asked it to look first")
-            elif not answered and self.free_reminders > 0:
+            elif invented and self.free_reminders > 0:
+                self.free_reminders -= 1
+                nudge = prompts.TYPED_OUTPUT
+                self._notice("the reply only typed values, not code; asked for code (turn not counted)")
+            elif not answered and not invented and self.free_reminders > 0:
                 self.free_reminders -= 1
                 nudge = prompts.NO_CODE
                 self._notice("the reply had no code and no answer; reminded the model (turn not counted)")

@@ -145,6 +145,10 @@ NO_CODE = (
     "Your reply had no ```repl code block and no FINAL. You cannot see the text: write code that "
     "inspects `context`, or call FINAL(answer) if you already know the answer."
 )
+TYPED_OUTPUT = (
+    "That block only wrote down values; it did not read `context`, so nothing was run. Write Python "
+    "code that searches `context` and prints what it finds, in one ```repl block."
+)
 LOOK_FIRST = (
     "Do not answer yet: no code has run, so the answer cannot come from the text. You cannot see the "
     "text. Reply with one ```repl code block that searches `context` for the answer and prints it."
