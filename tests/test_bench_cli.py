@@ -109,7 +109,7 @@ def test_an_rlm_task_over_its_timeout_is_recorded_as_timed_out(serve) -> None:
     doc = json.loads(result.stdout)
     task = doc["tasks"][0]
     assert task["status"] == "timeout" and task["score"] == 0.0
-    assert "longer than 1s" in task["error"]
+    assert task["error"] == "--timeout 1s ran out"
     assert doc["summary"][0]["rlm"]["failures"] == 1
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from rlm_cli.bench.sizes import CHARS_PER_TOKEN
 from rlm_cli.bench.tasks import Task
 from rlm_cli.errors import ExitCode, RlmError
-from rlm_cli.events import CodeFinished, Event, IterationStarted, RootMessage
 from rlm_cli.settings import Settings
 
 DIRECT_ANSWER_TOKENS = 512
@@ -88,31 +87,13 @@ def run_direct(task: Task, settings: Settings, window_tokens: int, size_label: s
     return outcome
 
 
-class Deadline:
-    """An Emit that ends a run once `seconds` have passed, checked between the loop's steps.
-
-    The engine turns the raised RlmError into a finished Result with the best answer so far; a
-    step already running (one model request, one cell) is allowed to end first.
-    """
-
-    CHECKED = (IterationStarted, RootMessage, CodeFinished)
-
-    def __init__(self, seconds: float | None) -> None:
-        self.until = None if seconds is None else time.monotonic() + seconds
-        self.seconds = seconds
-
-    def __call__(self, event: Event) -> None:
-        if self.until is not None and isinstance(event, self.CHECKED) and time.monotonic() > self.until:
-            raise RlmError(f"the task took longer than {self.seconds:g}s", ExitCode.TIMEOUT)
-
-
 def run_rlm(task: Task, settings: Settings, size_label: str, timeout: float | None) -> Outcome:
     from rlm_cli.api import ask
 
     outcome = _outcome(task, "rlm", size_label)
     started = time.monotonic()
     try:
-        result = ask(task.question, task.corpus(), emit=Deadline(timeout), **_flags(settings))
+        result = ask(task.question, task.corpus(), **{**_flags(settings), "timeout": timeout})
     except RlmError as exc:
         outcome.status, outcome.error = "error", str(exc)
         outcome.seconds = time.monotonic() - started

@@ -55,7 +55,7 @@ def bench(
     ] = "1",
     methods: Annotated[str, typer.Option("--methods", help="direct, rlm or both (comma-separated).")] = "direct,rlm",
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1.0, help="Seconds one rlm task may run (checked between steps).")
+        float, typer.Option("--timeout", min=1.0, help="Seconds one rlm task may run (its rlm ask --timeout).")
     ] = 600.0,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Model. [env: RLM_MODEL]")] = None,
     sub_model: Annotated[str | None, typer.Option("--sub-model", help="Model for llm_query sub-calls.")] = None,
