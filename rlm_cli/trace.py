@@ -10,7 +10,6 @@ prompts are mostly input text, so a long one keeps only its head, tail, length a
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -24,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from rlm_cli import __version__, paths
 from rlm_cli.errors import InputError, UsageError
-from rlm_cli.events import Emit, Event
+from rlm_cli.events import Emit, Event, event_from_dict
 
 if TYPE_CHECKING:
     from rlm_cli.corpus import Corpus
@@ -393,28 +392,14 @@ def load(path: Path) -> RunLog:
     return RunLog(header=header, inputs=inputs, records=records, complete=complete, path=path)
 
 
-@functools.cache
-def _event_classes() -> dict[str, type[Event]]:
-    found: dict[str, type[Event]] = {}
-    todo: list[type[Event]] = [Event]
-    while todo:
-        cls = todo.pop()
-        found.setdefault(cls.type, cls)
-        todo.extend(cls.__subclasses__())
-    return found
-
-
 def to_event(record: dict[str, Any]) -> Event | None:
-    """A stored record as its typed event. Fields the class does not know are ignored, so logs
-    written before or after a field was added still read; None when the record cannot be one."""
-    cls = _event_classes().get(str(record.get("type")))
-    if cls is None or cls is Event:
-        return None
-    names = {f.name for f in fields(cls)}
+    """A stored record as its typed event (fields a class does not know are ignored, so older and
+    newer logs still read); None when the record cannot be one."""
     try:
-        return cls(**{k: v for k, v in record.items() if k in names})
-    except TypeError:
+        event = event_from_dict(record)
+    except (KeyError, TypeError):
         return None
+    return None if type(event) is Event else event
 
 
 class Recorder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from rlm_cli import paths, trace
 from rlm_cli.cli import app
-from rlm_cli.events import RootDelta, RunStarted, SubcallStarted
+from rlm_cli.events import RootDelta, RunStarted, SubcallStarted, event_from_dict
 
 runner = CliRunner()
 
@@ -54,6 +55,27 @@ def test_the_log_replays_the_same_events_the_run_streamed(serve, tmp_path: Path)
     streamed = [e for e in streamed if e["type"] != "root_delta"]
     logged = trace.load(trace.resolve("last")).records
     assert logged == json.loads(json.dumps(streamed))
+
+
+def draw(events: list) -> str:
+    from rich.console import Console
+
+    from rlm_cli.render.tree import render_run
+
+    console = Console(record=True, width=100, file=io.StringIO())
+    console.print(render_run(events, verbosity=2))
+    return console.export_text()
+
+
+def test_the_log_draws_the_same_tree_as_the_events_the_run_streamed(serve, tmp_path: Path) -> None:
+    serve(scripted([STEP, FINISH], sub=lambda p: Reply(f"said {p}")))
+    result = run_ask(tmp_path, "--jsonl")
+    assert result.exit_code == 0
+    streamed = [event_from_dict(json.loads(line)) for line in result.stdout.splitlines()]
+    replayed = trace.load(trace.resolve("last")).events()
+    drawn = draw(replayed)
+    assert drawn == draw(streamed)
+    assert "llm_query s1" in drawn and "said alpha" in drawn
 
 
 def test_logged_records_become_the_same_typed_events_again(serve, tmp_path: Path) -> None:
@@ -210,3 +232,10 @@ def test_a_running_log_is_listed_as_running() -> None:
     [summary] = trace.list_runs()
     store.close()
     assert summary.status == "running"
+
+
+def test_records_with_unknown_fields_or_types_still_read() -> None:
+    notice = trace.to_event({"type": "notice", "level": "info", "message": "m", "ts": 1.0, "added_later": 3})
+    assert notice is not None and notice.to_dict()["message"] == "m"
+    assert trace.to_event({"type": "from_a_newer_version", "ts": 1.0}) is None
+    assert trace.to_event({"type": "code_started", "ts": 1.0}) is None
