@@ -142,7 +142,7 @@ class TraceStore:
     def _open(self, started: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / f"{started['run_id']}.jsonl"
-        self._file = self.path.open("x", encoding="utf-8")
+        self._file = self.path.open("x", encoding="utf-8", newline="\n")
         self._write(
             {
                 "type": HEADER, "format": FORMAT, "run_id": started["run_id"],

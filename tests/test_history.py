@@ -239,3 +239,20 @@ def test_records_with_unknown_fields_or_types_still_read() -> None:
     assert notice is not None and notice.to_dict()["message"] == "m"
     assert trace.to_event({"type": "from_a_newer_version", "ts": 1.0}) is None
     assert trace.to_event({"type": "code_started", "ts": 1.0}) is None
+
+
+def test_log_keep_below_one_is_a_config_error(serve, tmp_path: Path, monkeypatch) -> None:
+    serve(scripted(['```repl\nFINAL("x")\n```']))
+    monkeypatch.setenv("RLM_LOG_KEEP", "0")
+    result = run_ask(tmp_path)
+    assert result.exit_code == 4 and "log_keep must be at least 1" in result.stderr
+
+
+def test_logs_limit_shows_only_the_newest(serve, tmp_path: Path) -> None:
+    serve(scripted(['```repl\nFINAL("x")\n```']))
+    for n in range(3):
+        assert run_ask(tmp_path, question=f"question {n}").exit_code == 0
+    result = runner.invoke(app, ["logs", "-n", "2"])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and len(lines) == 3
+    assert "question 2" in lines[1] and "question 1" in lines[2]

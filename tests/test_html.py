@@ -11,6 +11,7 @@ import pytest
 from fake_openai import Reply, scripted
 from typer.testing import CliRunner
 
+from rlm_cli import trace
 from rlm_cli.cli import app
 from rlm_cli.render.html import render_html
 
@@ -167,3 +168,14 @@ def test_a_recursive_childs_replies_and_steps_nest_under_its_rlm_query(serve, tm
     root_step, call = page.index('id="step-1.1"'), page.index('data-call="s1"')
     assert root_step < call < page.index("I search.") < page.index('id="step-s1/1.1"')
     assert page.index("FINAL(&#x27;child says hi&#x27;)") > call
+
+
+def test_ask_html_works_with_logging_off(serve, tmp_path: Path) -> None:
+    serve(scripted([STEP, FINISH], sub=lambda p: Reply(f"said {p}")))
+    doc = tmp_path / "doc.txt"
+    doc.write_text("alpha beta\n")
+    report = tmp_path / "report.html"
+    result = runner.invoke(app, ["ask", str(doc), "what now?", "--no-log", "--html", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "what now?" in report.read_text() and "said alpha &amp; said beta" in report.read_text()
+    assert trace.log_files() == []
