@@ -151,3 +151,9 @@ def test_with_several_files_the_plain_search_uses_grep_for_path_and_line() -> No
 )
 def test_a_block_of_bare_values_is_typed_output(code: str, typed: bool) -> None:
     assert feedback.is_typed_output(code) is typed
+
+
+@pytest.mark.parametrize(("answer", "placeholder"), [("the answer", True), ("<answer>", True), ("", True),
+                                                      ("bob", False), ("The answer is 42", False)])
+def test_placeholders_copied_from_instructions_are_recognised(answer: str, placeholder: bool) -> None:
+    assert feedback.is_placeholder(answer) is placeholder

@@ -147,3 +147,11 @@ def test_compact_style_does_not_run_a_block_that_only_writes_down_values(serve) 
     assert result.answer == "1" and result.status == "confirmed"
     assert user_turns(server)[1] == prompts.TYPED_OUTPUT
     assert any("only typed values" in n for n in notices(events))
+
+
+def test_a_final_with_a_placeholder_is_not_accepted(serve) -> None:
+    server = serve(scripted(["```repl\nprint(1)\n```", '```repl\nFINAL("the answer")\n```', "FINAL(bob)"]))
+    result, events = ask(server)
+    assert result.answer == "bob"
+    assert feedback.PLACEHOLDER_NOTE in user_turns(server)[2]
+    assert any("placeholder" in n for n in notices(events))

@@ -212,6 +212,18 @@ def is_typed_output(code: str) -> bool:
     return bool(tree.body)
 
 
+PLACEHOLDERS = frozenset({"the answer", "your answer", "answer", "...", "<answer>", "your answer here"})
+PLACEHOLDER_NOTE = (
+    'FINAL was given a placeholder, not an answer. Put the real value inside: for example FINAL("req-42") '
+    "or FINAL(found[0]). If you do not know it yet, search first."
+)
+
+
+def is_placeholder(answer: str) -> bool:
+    """An answer copied from an instruction ("the answer") rather than found."""
+    return answer.strip().strip("\"'<>").strip().lower() in PLACEHOLDERS or not answer.strip()
+
+
 def is_bare_final(code: str) -> bool:
     """The block only calls FINAL/FINAL_VAR on a literal: an answer typed in, not found by code."""
     try:

@@ -251,10 +251,13 @@ class Run:
                     seconds=cell.seconds, final=cell.final is not None,
                 )
             )
-            if cell.final is not None:
+            placeholder = cell.final is not None and feedback.is_placeholder(cell.final)
+            if placeholder:
+                self._notice(f"the model answered with a placeholder ({cell.final!r}); asked for the real value")
+            elif cell.final is not None:
                 return cell.final, ""
             self.ledger.check()
-            notes = _notes(cell) + self._repeat_notes(code, cell)
+            notes = _notes(cell) + self._repeat_notes(code, cell) + ([feedback.PLACEHOLDER_NOTE] if placeholder else [])
             reports.append(
                 prompts.step_report(
                     index, len(blocks), cell.output, cell.error, notes, self.style, code, self.question
