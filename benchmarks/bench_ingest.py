@@ -3,7 +3,8 @@
 Generates, in a temporary directory that is deleted afterwards, a tree of --files files totalling
 --size-mb (nested directories, a few .gitignore files, all files kept by every tool) and one log of
 --size-mb. Each command runs --repeat times after one warm-up (so all read from the page cache);
-the best wall time and the peak RSS of the command's process tree are reported.
+the best wall time and the peak RSS of the command's process tree are reported. "python floor" is
+the least a loader that builds one Python str can do (read, decode, join; no walk rules, no checks).
 
     python benchmarks/bench_ingest.py                      # 50,000 files / 1 GiB, and a 1 GiB log
     python benchmarks/bench_ingest.py --files 5000 --size-mb 100   # quick
@@ -32,6 +33,18 @@ code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 print(json.dumps({"code": code, "seconds": seconds, "peak": peak}))
+"""
+# The least any loader that hands the model one Python str can do: read every file, decode, join once.
+FLOOR = """
+import os, sys
+root = sys.argv[1]
+paths = [root] if os.path.isfile(root) else sorted(
+    os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs if f != ".gitignore")
+parts = []
+for p in paths:
+    with open(p, "rb", buffering=0) as fh:
+        parts.append(str(fh.read(), "utf-8"))
+text = parts[0] if len(parts) == 1 else "".join(parts)
 """
 WORDS = (
     "error warning info debug request response user session timeout retry upstream database cache "
@@ -149,7 +162,8 @@ def main() -> None:
         for label, target, nbytes in (("tree", tree, tree_bytes), ("log", log, size)):
             cat = ["sh", "-c", f"find '{target}' -type f ! -name .gitignore -print0 | xargs -0 cat"]
             row = {"input": label, "bytes": nbytes, "rlm": measure([*rlm, str(target)], args.repeat),
-                   "cat": measure(cat, args.repeat)}
+                   "cat": measure(cat, args.repeat),
+                   "python floor": measure([sys.executable, "-c", FLOOR, str(target)], args.repeat)}
             if ftp:
                 row["files-to-prompt"] = measure([*ftp, str(target)], args.repeat)
             results.append(row)
@@ -164,18 +178,19 @@ def report(results: list[dict], walk_times: dict[str, float], args: argparse.Nam
     print("| input | tool | time | peak RSS | peak / input |")
     print("| --- | --- | --- | --- | --- |")
     for row in results:
-        for tool in ("rlm", "cat", "files-to-prompt"):
+        for tool in ("rlm", "cat", "python floor", "files-to-prompt"):
             if tool in row:
                 m = row[tool]
                 print(f"| {row['input']} | {tool} | {m['seconds']:.2f} s | {m['peak'] / 2**20:,.0f} MiB "
                       f"| {m['peak'] / row['bytes']:.2f}x |")
-    print("\n| input | rlm / cat (target <= 3) | rlm / files-to-prompt (target <= 1.5) | rlm peak / input (<= 2.5) |")
-    print("| --- | --- | --- | --- |")
+    print("\n| input | rlm / cat (target <= 3) | rlm / files-to-prompt (target <= 1.5) | rlm peak / input (<= 2.5) "
+          "| rlm / python floor |")
+    print("| --- | --- | --- | --- | --- |")
     for row in results:
         rlm = row["rlm"]
         vs_ftp = f"{rlm['seconds'] / row['files-to-prompt']['seconds']:.2f}" if "files-to-prompt" in row else "n/a"
         print(f"| {row['input']} | {rlm['seconds'] / row['cat']['seconds']:.2f} | {vs_ftp} "
-              f"| {rlm['peak'] / row['bytes']:.2f} |")
+              f"| {rlm['peak'] / row['bytes']:.2f} | {rlm['seconds'] / row['python floor']['seconds']:.2f} |")
     print("\n| directory walk only (tree) | time |\n| --- | --- |")
     for name, seconds in walk_times.items():
         print(f"| {name} | {seconds:.2f} s |")
