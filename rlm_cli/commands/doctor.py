@@ -75,25 +75,25 @@ def run_checks(flags: dict[str, Any], profile: str | None) -> list[Check]:
     from rlm_cli.settings import resolve_settings
 
     with ThreadPoolExecutor(max_workers=len(LOCAL_SERVERS) or 1) as pool:
-        local = list(pool.map(_probe_local, LOCAL_SERVERS))
-    found = [server for server in local if server is not None]
-    checks: list[Check] = []
-    try:
-        settings = resolve_settings(flags, profile=profile)
-    except ConfigError as exc:
-        checks.append(Check("fail", "config", str(exc), fails=ExitCode.CONFIG))
-        checks.append(_local_check(found, offer=True, configured=None))
-        checks.extend(_sandbox_checks())
-        return checks
-    checks.append(_config_check(profile))
-    checks.extend(_permission_checks())
-    checks.append(_key_check(settings, flags, profile))
-    endpoint, listing = _endpoint_check(settings)
-    checks.append(endpoint)
-    if listing is not None and listing.ok:
-        checks.extend(_model_checks(settings, listing))
+        probes = pool.map(_probe_local, LOCAL_SERVERS)  # in the background while the endpoint is checked
+        checks: list[Check] = []
+        try:
+            settings = resolve_settings(flags, profile=profile)
+        except ConfigError as exc:
+            checks.append(Check("fail", "config", str(exc), fails=ExitCode.CONFIG))
+            settings = None
+        else:
+            checks.append(_config_check(profile))
+            checks.extend(_permission_checks())
+            checks.append(_key_check(settings, flags, profile))
+            endpoint, listing = _endpoint_check(settings)
+            checks.append(endpoint)
+            if listing.ok:
+                checks.extend(_model_checks(settings, listing))
+        found = [server for server in probes if server is not None]
     broken = any(c.fails is not None for c in checks)
-    checks.append(_local_check(found, offer=broken or settings.api_key is None, configured=settings.base_url))
+    offer = broken or settings is None or settings.api_key is None
+    checks.append(_local_check(found, offer, configured=settings.base_url if settings else None))
     checks.extend(_sandbox_checks())
     return checks
 

@@ -7,6 +7,9 @@ model names, which must never touch the network.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +20,7 @@ from rlm_cli import paths
 from rlm_cli.settings import normalise_url
 
 CACHE_NAME = "models.json"
+_LOCK = threading.Lock()  # doctor probes several servers at once
 
 
 @dataclass(frozen=True)
@@ -86,15 +90,20 @@ def _read_cache() -> dict[str, dict[str, object]]:
 
 def remember(base_url: str, models: list[str]) -> None:
     """Keep the list for tab completion; a cache that cannot be written is not an error."""
-    endpoints = _read_cache()
-    endpoints[normalise_url(base_url)] = {"fetched_at": int(time.time()), "models": models}
-    try:
-        cache_path().parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_path().with_suffix(".tmp")
-        tmp.write_text(json.dumps({"endpoints": endpoints}, indent=1), encoding="utf-8")
-        tmp.replace(cache_path())
-    except OSError:
-        return
+    with _LOCK:
+        endpoints = _read_cache()
+        endpoints[normalise_url(base_url)] = {"fetched_at": int(time.time()), "models": models}
+        path = cache_path()
+        tmp: str | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".models.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"endpoints": endpoints}, fh, indent=1)
+            os.replace(tmp, path)
+        except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
 
 def cached(base_url: str | None = None) -> list[str]:
