@@ -126,3 +126,10 @@ def test_zsh_loads_the_script_and_offers_completions(shell_env: dict[str, str]) 
     out = run_shell([zsh, "-f", "-c", program], shell_env).splitlines()
     assert out[0] == "_rlm_completion"
     assert out[1].startswith("*: :((") and '"show":' in out[1] and '"set":' in out[1]
+
+
+def test_bash_completes_profile_and_setting_names(shell_env: dict[str, str], isolated_env: Path) -> None:
+    isolated_env.mkdir()
+    (isolated_env / "config.toml").write_text('[profiles.local]\nmodel = "m"\n\n[profiles.work]\nmodel = "n"\n')
+    replies = bash(["rlm ask --profile ", "rlm config set max_it"], shell_env)
+    assert replies == ["local work", "max_iterations"]
