@@ -33,6 +33,10 @@ from rlm_cli.repl.host import CellResult, ReplHost
 from rlm_cli.settings import Settings
 
 FREE_REMINDERS = 2
+CUT_NOTE = (
+    "Your last reply was cut off at the {limit}-token output limit; an unfinished code block was not run. "
+    "Reply shorter: one small code block, and let the code do the work."
+)
 COMPACT_OUTPUT_LIMIT = 1500
 
 
@@ -128,6 +132,11 @@ class Run:
                 output_tokens=completion.output_tokens, seconds=time.monotonic() - started, cost=cost,
             )
         )
+        self.cut_note = ""
+        if completion.finish_reason == "length":
+            limit = self.settings.max_output_tokens
+            self.cut_note = CUT_NOTE.format(limit=limit)
+            self.emit(Notice(level="warning", message=f"the root reply was cut at {limit} tokens; told the model"))
         return completion.text
 
     def _loop(self, repl: ReplHost) -> tuple[str | None, str]:
@@ -153,6 +162,8 @@ class Run:
                 answer, report = self._run_blocks(repl, iteration, blocks)
                 if answer is not None:
                     return answer, CONFIRMED
+            if self.cut_note:
+                report = f"{self.cut_note}\n\n{report}"
             messages.append(
                 {
                     "role": "user",
@@ -209,7 +220,7 @@ class Run:
                 self._notice("the reply only typed values, not code; asked for code (turn not counted)")
             elif not answered and not invented and self.free_reminders > 0:
                 self.free_reminders -= 1
-                nudge = prompts.NO_CODE
+                nudge = self.cut_note or prompts.NO_CODE
                 self._notice("the reply had no code and no answer; reminded the model (turn not counted)")
             else:
                 return reply

@@ -245,8 +245,8 @@ class SubcallPool:
             return _failed(str(exc))
         if cached:
             self.tree.ledger.record_cached(model)
-            return Outcome(completion.text, cached=True, cost=0.0)
-        return Outcome(completion.text, completion.input_tokens, completion.output_tokens, cost=spent[0])
+            return Outcome(completion.shown(), cached=True, cost=0.0)
+        return Outcome(completion.shown(), completion.input_tokens, completion.output_tokens, cost=spent[0])
 
     def _child(self, prompt: str, context: str | None, model: str, call_id: str, depth: int) -> Outcome:
         """A recursive child RLM: its own REPL worker, the same ledger, client, cache and slots."""

@@ -27,6 +27,15 @@ class Completion:
     model: str
     estimated_usage: bool = False
 
+    @property
+    def cut(self) -> bool:
+        """The reply hit the max-token limit (an endless or over-long response) and is incomplete."""
+        return self.finish_reason == "length"
+
+    def shown(self) -> str:
+        """The text as a model reading it should see it: a cut reply says it was cut."""
+        return f"{self.text}\n[this reply was cut off at the output token limit]" if self.cut else self.text
+
 
 class _Retryable(Exception):
     """A fault worth another attempt that the openai library does not retry by itself."""
@@ -166,7 +175,7 @@ class ModelClient:
         if not saw_choice:
             raise _Retryable("the response had no choices")
         if finish is None:
-            raise _Retryable("the stream ended before the response was complete")
+            raise _Retryable("the stream was cut mid-response (it ended without a finish reason)")
         text = "".join(pieces)
         if not text and refusal:
             text = f"[the model refused: {''.join(refusal)}]"
@@ -189,7 +198,9 @@ class ModelClient:
         if isinstance(exc, openai.NotFoundError):
             return ConfigError(f"{url} does not know model {model!r} (404): check --model")
         if isinstance(exc, openai.RateLimitError):
-            return ModelError(f"{url} kept rate-limiting (429) after {self.settings.retries} retries")
+            wait = _retry_after(exc)
+            asked = f"; it asks to wait {wait}s" if wait else ""
+            return ModelError(f"{url} kept rate-limiting (429) after {self.settings.retries} retries{asked}")
         if isinstance(exc, openai.APITimeoutError):
             return ModelError(f"{url} did not answer within {self.settings.request_timeout:g}s")
         if isinstance(exc, openai.APIConnectionError):
@@ -209,6 +220,13 @@ def _is_status_error(exc: Exception) -> bool:
     import openai
 
     return isinstance(exc, openai.APIStatusError)
+
+
+def _retry_after(exc: Exception) -> str:
+    """The Retry-After the server sent with its last refusal, if any."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    return str(headers.get("retry-after", "")).strip()
 
 
 def _status(exc: Exception) -> str:
