@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from rlm_cli.engine.budget import BudgetExhausted, Ledger, Limits
+from rlm_cli.engine.subcalls import Tree, Usage
 from rlm_cli.errors import ConfigError, ExitCode
+from rlm_cli.events import discard
+from rlm_cli.models.client import Completion
 from rlm_cli.models.pricing import Price, PriceTable, parse_overrides
+from rlm_cli.settings import Settings
 
 
 def test_subcalls_stop_exactly_at_the_limit() -> None:
@@ -133,3 +138,24 @@ def test_a_malformed_price_override_is_a_config_error() -> None:
         parse_overrides({"m": {"input": "cheap", "output": 1}}, "config.toml")
     with pytest.raises(ConfigError, match="exactly"):
         parse_overrides({"m": {"input": 1}}, "config.toml")
+
+
+def test_a_stream_is_cut_when_the_deadline_passes_between_chunks() -> None:
+    now = [0.0]
+    tree = Tree(Settings(cache=False, base_url="http://127.0.0.1:9/v1"), discard)
+    tree.ledger = Ledger(Limits(timeout=5), clock=lambda: now[0])
+
+    class EndlessStream:
+        def complete(self, messages: list, model: str, on_delta: Callable[[str], None], timeout: float) -> Completion:
+            for _ in range(10):
+                on_delta("a" * 40)
+                now[0] += 1
+            return Completion("a" * 400, 10, 100, "stop", model)
+
+    tree.client = EndlessStream()  # type: ignore[assignment]
+    shown: list[str] = []
+    with pytest.raises(BudgetExhausted) as caught:
+        tree.request([{"role": "user", "content": "go"}], "m", subcall=False, usage=Usage(), on_delta=shown.append)
+    assert caught.value.exit_code == ExitCode.TIMEOUT
+    assert len(shown) == 5
+    assert tree.ledger.totals()["output_tokens"] == 60

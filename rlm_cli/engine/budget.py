@@ -113,7 +113,15 @@ class Ledger:
         if self.exhausted is not None:
             raise self.exhausted
         if self.deadline is not None and self._clock() >= self.deadline:
-            raise self._exhaust(ExitCode.TIMEOUT, f"--timeout {self.limits.timeout:g}s ran out")
+            raise self._timed_out_locked()
+
+    def _timed_out_locked(self) -> BudgetExhausted:
+        return self._exhaust(ExitCode.TIMEOUT, f"--timeout {self.limits.timeout:g}s ran out")
+
+    def timed_out(self) -> BudgetExhausted:
+        """The deadline passed (seen by the caller): the run's budget error, recorded if it is the first."""
+        with self._lock:
+            return self._timed_out_locked()
 
     def check(self) -> None:
         """Raise BudgetExhausted if any budget has run out (the deadline included)."""

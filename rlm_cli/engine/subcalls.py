@@ -117,20 +117,40 @@ class Tree:
         usage: Usage,
         on_delta: Callable[[str], None] | None = None,
     ) -> tuple[Completion, float | None]:
-        """One metered request; returns the completion and its cost (None: no known price)."""
+        """One metered request; returns the completion and its cost (None: no known price).
+
+        A streamed reply is cut when the run's deadline passes between two chunks (a stream that
+        keeps sending never hits its read timeout); what it used so far is settled as an estimate."""
+        streamed: list[str] = []
+
+        def watched(text: str) -> None:
+            streamed.append(text)
+            left = self.ledger.remaining_time()
+            if left is not None and left <= 0:
+                raise _DeadlinePassed
+            if on_delta is not None:
+                on_delta(text)
+
         with self.slots:
             reservation = self.ledger.reserve(model, messages_tokens(messages), subcall=subcall)
             try:
                 completion = self.client.complete(
-                    messages, model=model, on_delta=on_delta,
+                    messages, model=model, on_delta=None if on_delta is None else watched,
                     timeout=self.ledger.clip(self.settings.request_timeout),
                 )
+            except _DeadlinePassed:
+                self.ledger.settle(reservation, reservation.tokens, estimate_tokens("".join(streamed)))
+                raise self.ledger.timed_out() from None
             except BaseException:
                 self.ledger.settle(reservation, 0, 0)
                 raise
         cost = self.ledger.settle(reservation, completion.input_tokens, completion.output_tokens)
         usage.add(completion.input_tokens, completion.output_tokens)
         return completion, cost
+
+
+class _DeadlinePassed(BaseException):
+    """Raised inside a stream's delta callback: a BaseException, so no retry logic swallows it."""
 
 
 @dataclass
@@ -251,7 +271,7 @@ class SubcallPool:
     def _child(self, prompt: str, context: str | None, model: str, call_id: str, depth: int) -> Outcome:
         """A recursive child RLM: its own REPL worker, the same ledger, client, cache and slots."""
         from rlm_cli.engine.loop import Run
-        from rlm_cli.engine.result import CONFIRMED, UNCONFIRMED
+        from rlm_cli.engine.result import CONFIRMED, INTERRUPTED, UNCONFIRMED
 
         try:
             self.tree.ledger.take_subcall()
@@ -264,6 +284,8 @@ class SubcallPool:
             tree=self.tree, depth=depth, parent=call_id,
         )
         result = child.execute()
+        if result.status == INTERRUPTED:
+            raise KeyboardInterrupt
         used = child.pool.usage
         if result.status in (CONFIRMED, UNCONFIRMED) and result.answer is not None:
             return Outcome(result.answer, used.input_tokens, used.output_tokens)
