@@ -133,3 +133,15 @@ def test_bash_completes_profile_and_setting_names(shell_env: dict[str, str], iso
     (isolated_env / "config.toml").write_text('[profiles.local]\nmodel = "m"\n\n[profiles.work]\nmodel = "n"\n')
     replies = bash(["rlm ask --profile ", "rlm config set max_it"], shell_env)
     assert replies == ["local work", "max_iterations"]
+
+
+def test_zsh_autoloaded_from_fpath_completes_on_the_first_tab(shell_env: dict[str, str]) -> None:
+    zsh = needs("zsh")
+    program = (
+        "fpath=(completions $fpath); autoload -Uz compinit; compinit -u -D; print -r -- $_comps[rlm]; "
+        "_arguments() { print -r -- $@ }; _files() { print -r -- FILES }; "
+        "words=(rlm doc); CURRENT=2; _rlm"
+    )
+    out = run_shell([zsh, "-f", "-c", program], shell_env).splitlines()
+    assert out[0] == "_rlm"
+    assert out[1].startswith('*: :(("doctor":"Check config, key, endpoint')

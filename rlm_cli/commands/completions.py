@@ -47,12 +47,31 @@ BASH_TEMPLATE = r"""
 complete -o default -F %(complete_func)s %(prog_name)s
 """
 
+# Typer's zsh script, plus: autoloaded from $fpath as `_rlm`, the first TAB completes at once
+# instead of only registering the function.
+ZSH_TEMPLATE = r"""
+#compdef %(prog_name)s
+
+%(complete_func)s() {
+  eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" %(autocomplete_var)s=complete_zsh %(prog_name)s)
+}
+
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+  %(complete_func)s "$@"
+else
+  compdef %(complete_func)s %(prog_name)s
+fi
+"""
+
 
 def _register() -> None:
-    """Typer's completion classes, with bash replaced by the colon-safe one."""
+    """Typer's completion classes, with bash replaced by the colon-safe one and zsh by the fpath-ready one."""
     from typer._click.shell_completion import add_completion_class, split_arg_string
-    from typer._completion_classes import BashComplete
+    from typer._completion_classes import BashComplete, ZshComplete
     from typer.completion import completion_init
+
+    class FpathZshComplete(ZshComplete):
+        source_template = ZSH_TEMPLATE
 
     class LineBashComplete(BashComplete):
         source_template = BASH_TEMPLATE
@@ -71,6 +90,7 @@ def _register() -> None:
 
     completion_init()
     add_completion_class(LineBashComplete, "bash")
+    add_completion_class(FpathZshComplete, "zsh")
 
 
 def script(shell: str) -> str:
