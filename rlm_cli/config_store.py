@@ -38,7 +38,12 @@ def load(path: Path) -> tomlkit.TOMLDocument:
 
 
 def write_atomic(path: Path, text: str, private: bool = False) -> None:
-    """Replace `path` in one step; `private` files are created 0600 and stay so."""
+    """Replace `path` in one step; `private` files are created 0600 and stay so.
+
+    A symlinked file (dotfiles managers do that) is written through: the link stays a link.
+    """
+    if path.is_symlink():
+        path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if path.exists() and not private:
         mode = stat.S_IMODE(path.stat().st_mode)

@@ -165,3 +165,14 @@ def test_unset_api_key_removes_it_from_the_keys_file(isolated_env: Path) -> None
     assert rlm("config", "unset", "api_key").exit_code == 0
     assert read(isolated_env / "keys.toml") == {}
     assert resolve_settings().api_key is None
+
+
+def test_set_writes_through_a_symlinked_config_file(isolated_env: Path, tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "rlm.toml").write_text('model = "a"\n')
+    isolated_env.mkdir()
+    (isolated_env / "config.toml").symlink_to(dotfiles / "rlm.toml")
+    assert rlm("config", "set", "model", "b").exit_code == 0
+    assert (isolated_env / "config.toml").is_symlink()
+    assert read(dotfiles / "rlm.toml") == {"model": "b"}
