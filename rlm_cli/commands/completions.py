@@ -146,11 +146,11 @@ def complete_setting(incomplete: str) -> list[str]:
 
 
 def completions(
-    shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish.", show_default=False)],
+    shell: Annotated[Shell, typer.Argument(metavar="SHELL", help="bash, zsh or fish.", show_default=False)],
 ) -> None:
     """Print the completion script for SHELL.
 
-    bash: eval "$(rlm completions bash)" in ~/.bashrc. zsh: rlm completions zsh > "${fpath[1]}/_rlm".
+    bash: eval "$(rlm completions bash)" in ~/.bashrc. zsh: the same in ~/.zshrc, after compinit.
     fish: rlm completions fish > ~/.config/fish/completions/rlm.fish.
     """
     typer.echo(script(shell.value), nl=False)

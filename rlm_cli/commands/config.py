@@ -28,7 +28,10 @@ ProfileOption = Annotated[
     ),
 ]
 NameArgument = Annotated[
-    str, typer.Argument(help="A setting name (see `rlm config show`).", autocompletion=complete_setting)
+    str,
+    typer.Argument(
+        metavar="NAME", help="A setting name (see `rlm config show`).", autocompletion=complete_setting
+    ),
 ]
 
 
@@ -136,7 +139,9 @@ def set_cmd(
     name: NameArgument,
     value: Annotated[
         str | None,
-        typer.Argument(help="The value. For api_key omit it (or give '-') to read stdin or a hidden prompt."),
+        typer.Argument(
+            metavar="VALUE", help="The value. For api_key omit it (or give '-') to read stdin or a hidden prompt."
+        ),
     ] = None,
     profile: ProfileOption = None,
 ) -> None:
