@@ -7,6 +7,7 @@ only when every check `rlm ask` depends on passes; otherwise the first failure's
 
 from __future__ import annotations
 
+import os
 import platform
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -117,8 +118,6 @@ def report(checks: list[Check]) -> str:
 
 
 def _config_check(profile: str | None) -> Check:
-    import os
-
     from rlm_cli import paths
 
     path = paths.config_file()
@@ -149,9 +148,8 @@ def _permission_checks() -> list[Check]:
 
 def _holds_key(data: dict[str, Any]) -> bool:
     profiles = data.get("profiles", {})
-    return bool(data.get("api_key")) or any(
-        isinstance(table, dict) and table.get("api_key") for table in profiles.values()
-    )
+    tables = profiles.values() if isinstance(profiles, dict) else []
+    return bool(data.get("api_key")) or any(isinstance(t, dict) and t.get("api_key") for t in tables)
 
 
 def _key_check(settings: Any, flags: dict[str, Any], profile: str | None) -> Check:
@@ -168,8 +166,6 @@ def _key_check(settings: Any, flags: dict[str, Any], profile: str | None) -> Che
 
 
 def _candidates(flags: dict[str, Any], profile: str | None) -> list[Any]:
-    import os
-
     from rlm_cli import config_store, paths
     from rlm_cli.settings import key_candidates, read_config_file
 
