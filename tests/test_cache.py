@@ -156,3 +156,9 @@ def test_a_subcall_larger_than_the_window_is_refused_with_advice_to_split(
     assert "window of 100 tokens" in result.stdout and "split it" in result.stdout
     assert server.sub_requests() == []
     assert "about 400 characters at once" in server.root_requests()[0]["messages"][0]["content"]
+
+
+def test_a_run_without_subcalls_never_opens_the_cache(serve, tmp_path: Path) -> None:
+    serve(scripted(["```repl\nFINAL(len(context))\n```"]))
+    assert ask(tmp_path).exit_code == 0
+    assert not default_path().exists()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from rlm_cli.corpus import Corpus, Part
 from rlm_cli.engine.budget import Ledger, Limits
-from rlm_cli.errors import ConfigError, RlmError
+from rlm_cli.errors import RlmError
 from rlm_cli.events import (
     CodeFinished,
     CodeStarted,
@@ -89,20 +89,14 @@ class Tree:
     def _open_cache(self) -> CachingClient | None:
         if not self.settings.cache:
             return None
-        from rlm_cli.models.cache import CachingClient, SubcallCache
+        from rlm_cli.models.cache import CachingClient
 
-        try:
-            store = SubcallCache()
-        except ConfigError as exc:
-            self._warn(f"{exc}; sub-calls are not cached in this run")
-            return None
         params = {"max_tokens": self.settings.max_output_tokens, "temperature": self.settings.temperature}
-        return CachingClient(store, self.settings.base_url, params)
+        return CachingClient(self.settings.base_url, params, self._warn)
 
     def close(self) -> None:
         if self.cache is not None:
-            self.cache.cache.close()
-            self.cache = None
+            self.cache.close()
 
     def next_id(self) -> str:
         with self._id_lock:

@@ -142,21 +142,54 @@ class SubcallCache:
 
 class CachingClient:
     """Sits around the model client for sub-calls: a hit is answered from disk, a miss is sent
-    (through `send`, which the caller meters) and stored."""
+    (through `send`, which the caller meters) and stored. The database is opened at the first
+    sub-call, so runs that make none never touch it; if it cannot be opened, `on_error` is told
+    once and sub-calls go straight to the model."""
 
-    def __init__(self, cache: SubcallCache, endpoint: str, params: dict[str, Any]) -> None:
-        self.cache = cache
+    def __init__(
+        self,
+        endpoint: str,
+        params: dict[str, Any],
+        on_error: Callable[[str], None],
+        path: Path | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.params = params
+        self.on_error = on_error
+        self.path = path
+        self._store: SubcallCache | None = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def store(self) -> SubcallCache | None:
+        with self._lock:
+            if self._store is None and not self._failed:
+                try:
+                    self._store = SubcallCache(self.path)
+                except ConfigError as exc:
+                    self._failed = True
+                    self.on_error(f"{exc}; sub-calls are not cached in this run")
+            return self._store
 
     def complete(
         self, messages: list[Message], model: str, send: Callable[[], Completion]
     ) -> tuple[Completion, bool]:
         """The completion and whether it came from the cache."""
+        store = self.store()
+        if store is None:
+            return send(), False
         key = make_key(self.endpoint, model, messages, self.params)
-        hit = self.cache.get(key)
+        hit = store.get(key)
         if hit is not None:
             return hit, True
         completion = send()
-        self.cache.put(key, completion)
+        store.put(key, completion)
         return completion, False
+
+    def close(self) -> None:
+        """Close the database; a straggling sub-call after this goes uncached rather than reopen it."""
+        with self._lock:
+            self._failed = True
+            if self._store is not None:
+                self._store.close()
+                self._store = None
