@@ -196,3 +196,14 @@ def test_a_file_name_that_is_not_utf8_is_read_and_shown_with_a_replacement_chara
     corpus = load(root)
     assert paths_of(corpus) == [f"{root}/bad\ufffdname.txt"]
     assert corpus.text == "content\n"
+
+
+def test_a_directory_named_on_the_command_line_is_walked_even_if_a_parent_gitignore_ignores_it(
+    tmp_path: Path,
+) -> None:
+    repo = tree(tmp_path / "repo", {".gitignore": "build/\n*.log\n", "build/out/report.txt": "x",
+                                    "build/out/debug.log": "x"})
+    (repo / ".git").mkdir()
+    corpus = load(repo / "build" / "out")
+    assert paths_of(corpus) == [f"{repo}/build/out/report.txt"]
+    assert reasons(corpus)[f"{repo}/build/out/debug.log"] == "ignored"

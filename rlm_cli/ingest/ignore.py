@@ -47,13 +47,22 @@ def is_default_ignored(name: str) -> bool:
 
 
 def load_level(path: str, source: str, strip: int = 0, prefix: str = "") -> Level | None:
-    """The patterns of one ignore file, or None if it is empty or unreadable."""
+    """The patterns of one ignore file, or None if it is empty or unreadable.
+
+    With a prefix (a file above the walked root), patterns that ignore the root itself or a
+    directory on the way to it are dropped: the user named that directory, so it is read (as git
+    reads a path it is given), while the file's other patterns still apply inside it."""
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             lines = fh.read().splitlines()
         spec = GitIgnoreSpec.from_lines(lines)
     except (OSError, ValueError):
         return None
+    if prefix:
+        parts = prefix.rstrip("/").split("/")
+        on_the_way = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        kept = [p for p in spec.patterns if not (p.include and any(p.match_file(d) for d in on_the_way))]
+        spec = GitIgnoreSpec(kept)
     return Level(source, spec, strip, prefix) if spec.patterns else None
 
 
