@@ -386,7 +386,7 @@ def test_the_worker_environment_holds_no_secret(input_file: Path, monkeypatch: p
     monkeypatch.setenv("OPENAI_API_KEY", "sk-planted-env-key")
     with make_host(input_file) as host:
         cell = host.execute("import os\nprint(sorted(os.environ))")
-    assert cell.output == "['HOME', 'LANG', 'PATH', 'PYTHONIOENCODING', 'TMPDIR']\n"
+    assert cell.output == "['HOME', 'LANG', 'MALLOC_ARENA_MAX', 'PATH', 'PYTHONIOENCODING', 'TMPDIR']\n"
 
 
 def test_the_worker_runs_in_a_private_scratch_directory(repl: ReplHost) -> None:

@@ -101,21 +101,27 @@ class ReplHost:
     def _worker_env(self) -> dict[str, str]:
         """A minimal environment: nothing inherited, so no secret can leak into the worker."""
         home = str(self.scratch)
-        return {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "HOME": home, "TMPDIR": home}
+        return {
+            "PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8", "HOME": home, "TMPDIR": home,
+            "MALLOC_ARENA_MAX": "2",  # threads then do not each reserve 64 MB of the address-space limit
+        }
 
     def _start(self) -> None:
         """Start the worker: -I -S (no user site, no site-packages, no PYTHON* variables), resource
         limits and new namespaces applied between fork and exec, its own session and process group."""
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-X", "utf8", str(WORKER_SCRIPT)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=self.scratch,
-            env=self._worker_env(),
-            start_new_session=True,
-            preexec_fn=policy.preexec(self.limits, isolate_network=self.sandbox),
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", "-X", "utf8", str(WORKER_SCRIPT)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=self.scratch,
+                env=self._worker_env(),
+                start_new_session=True,
+                preexec_fn=policy.preexec(self.limits, isolate_network=self.sandbox),
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise WorkerCrashed(f"cannot start the REPL worker: {exc}") from None
         self._messages = queue.Queue()
         threading.Thread(target=self._read_loop, args=(self.proc, self._messages), daemon=True).start()
         self._send(

@@ -87,10 +87,12 @@ WRITE_EVENTS = {
     "shutil.chown": ((0, None),),
     "tempfile.mkstemp": ((0, None),),
     "tempfile.mkdtemp": ((0, None),),
+    "shutil.make_archive": ((0, None),),
+    "shutil.unpack_archive": ((1, None),),
 }
 READ_EVENTS = {
     "os.listdir": 0, "os.scandir": 0, "os.getxattr": 0, "os.listxattr": 0,
-    "shutil.copyfile": 0, "shutil.copytree": 0, "shutil.make_archive": 1,
+    "shutil.copyfile": 0, "shutil.copytree": 0, "shutil.make_archive": 2, "shutil.unpack_archive": 0,
 }
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
@@ -449,7 +451,7 @@ def limits_for(context_bytes: int, cell_timeout: float, sandbox: bool) -> dict[s
     gib = 1 << 30
     limits = {
         "RLIMIT_AS": 2 * gib + 8 * context_bytes,
-        "RLIMIT_CPU": int(max(300.0, 20 * cell_timeout)),
+        "RLIMIT_CPU": int(max(600.0, 50 * cell_timeout)),
         "RLIMIT_FSIZE": max(gib, 2 * context_bytes),
         "RLIMIT_CORE": 0,
     }
