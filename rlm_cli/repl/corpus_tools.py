@@ -150,13 +150,15 @@ class CorpusTools:
         text = self.context
         for doc in docs:
             start, end = int(doc["start"]), int(doc["end"])
-            base = self.index.line_of(start)
-            line, counted_to = base, start
+            base = line = counted_to = -1
             for m in pattern.finditer(text, start, end):
                 if len(found) >= max_matches:
                     found.stopped_at = max_matches
                     return found
                 at = m.start()
+                if base < 0:  # line numbers only for documents with a hit
+                    base = self.index.line_of(start)
+                    line, counted_to = base, start
                 line += text.count("\n", counted_to, at)
                 counted_to = at
                 head = text.rfind("\n", start, at) + 1 or start
