@@ -5,9 +5,10 @@ server, in its own process like a real serving layer, answers each sub-call afte
 For each concurrency the time of that cell (the whole batch, from the REPL's call to the last
 answer, through the worker pipe, the sub-call pool, the ledger, the cache and the openai client) is
 compared with the ideal ceil(CALLS / c) x DELAY. Then the same run is repeated with the cache the
-first run filled. Medians of REPEATS, each cold run on a fresh cache directory. "CPU per sub-call"
-is this process's CPU time for a cold run (engine, pool, ledger, cache, openai client) over CALLS:
-the GIL makes it a serial cost, so CALLS x that is a floor under the batch time at any concurrency.
+first run filled, and once more with the cache off. Medians of REPEATS, each cold run on a fresh
+cache directory. "CPU per sub-call" is this process's CPU time for a cold run (engine, pool,
+ledger, cache, openai client) over CALLS: the GIL makes it a serial cost, so CALLS x that is a
+floor under the batch time at any concurrency.
 
     python benchmarks/bench_subcalls.py
 """
@@ -44,11 +45,11 @@ with FakeOpenAI(scripted([code], sub=lambda p: Reply('answer to ' + p, delay={DE
 """
 
 
-def batch_seconds(url: str, concurrency: int, cache_dir: str) -> tuple[float, float, float]:
+def batch_seconds(url: str, concurrency: int, cache_dir: str, cache: bool = True) -> tuple[float, float, float]:
     """(seconds of the batch cell, seconds of the whole run, CPU seconds of this process) for one run."""
     os.environ["RLM_CONFIG_DIR"] = cache_dir
     env = {"RLM_BASE_URL": url, "RLM_MODEL": "bench-model", "RLM_API_KEY": "x"}
-    settings = resolve_settings({"concurrency": concurrency}, env=env)
+    settings = resolve_settings({"concurrency": concurrency, "cache": cache}, env=env)
     corpus = Corpus.from_parts([Part("doc.txt", "text", 5, "hello")])
     cells: list[float] = []
 
@@ -72,13 +73,13 @@ def main() -> None:
     try:
         print(f"{CALLS} sub-calls, server delay {DELAY * 1000:.0f} ms, median of {REPEATS}")
         print(
-            "| concurrency | ideal | cold batch | cold / ideal | warm batch | warm / cold | cold whole run "
-            "| CPU per sub-call |"
+            "| concurrency | ideal | cold batch | cold / ideal | no-cache batch | warm batch | warm / cold "
+            "| cold whole run | CPU per sub-call |"
         )
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for c in CONCURRENCY:
             ideal = math.ceil(CALLS / c) * DELAY
-            cold, warm, whole, cpu = [], [], [], []
+            cold, warm, whole, cpu, uncached = [], [], [], [], []
             for _ in range(REPEATS):
                 with tempfile.TemporaryDirectory(prefix="rlm-bench-cache-") as cache_dir:
                     cell, run_seconds, cpu_seconds = batch_seconds(url, c, cache_dir)
@@ -86,9 +87,11 @@ def main() -> None:
                     whole.append(run_seconds)
                     cpu.append(cpu_seconds / CALLS)
                     warm.append(batch_seconds(url, c, cache_dir)[0])
+                    uncached.append(batch_seconds(url, c, cache_dir, cache=False)[0])
             cold_s, warm_s = statistics.median(cold), statistics.median(warm)
             print(
-                f"| {c} | {ideal:.2f} s | {cold_s:.3f} s | {cold_s / ideal:.2f}x | {warm_s:.3f} s | "
+                f"| {c} | {ideal:.2f} s | {cold_s:.3f} s | {cold_s / ideal:.2f}x | "
+                f"{statistics.median(uncached):.3f} s | {warm_s:.3f} s | "
                 f"{warm_s / cold_s:.1%} | {statistics.median(whole):.3f} s | "
                 f"{statistics.median(cpu) * 1000:.2f} ms |"
             )
