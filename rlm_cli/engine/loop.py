@@ -89,7 +89,7 @@ class Run:
                 settings=s.public_dict(),
             )
         )
-        if s.prompt_style == prompts.AUTO and self.style == prompts.COMPACT:
+        if s.prompt_style == prompts.AUTO and self.style == prompts.COMPACT and self.depth == 0:
             self._notice(f"compact prompts for {s.model} (small, by its name); --prompt-style full to change")
         try:
             with ReplHost(
