@@ -140,3 +140,14 @@ def test_a_limit_that_can_never_be_met_is_a_config_error(serve, tmp_path: Path, 
     assert result.exit_code == 4
     assert "RLM_MAX_TOKENS: max_tokens must be int, got 'lots'" in result.stderr
     assert server.requests == []
+
+
+def test_timeout_stops_sixteen_children_in_flight(serve, tmp_path: Path) -> None:
+    children = {f"part {i}": [Reply(block("FINAL('late')"), delay=10)] for i in range(16)}
+    fan_out = "answer['content'] = 'so far'\nprint(rlm_query_batched([f'part {i}' for i in range(16)]))"
+    serve(tree({"q": [block(fan_out)], **children}))
+    started = time.monotonic()
+    result = ask(tmp_path, "--max-depth", "2", "--concurrency", "16", "--timeout", "2")
+    assert result.exit_code == 10, result.output
+    assert time.monotonic() - started < 5
+    assert result.stdout == "so far\n"
