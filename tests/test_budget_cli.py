@@ -151,3 +151,15 @@ def test_timeout_stops_sixteen_children_in_flight(serve, tmp_path: Path) -> None
     assert result.exit_code == 10, result.output
     assert time.monotonic() - started < 5
     assert result.stdout == "so far\n"
+
+
+def test_max_cost_holds_across_sixteen_concurrent_children(serve, tmp_path: Path) -> None:
+    children = {f"part {i}": [block(f"print(llm_query('hi {i}' * 50))")] for i in range(16)}
+    serve(tree({"q": [block("print(rlm_query_batched([f'part {i}' for i in range(16)]))")], **children}))
+    limit = 0.01
+    result = ask(tmp_path, "-m", "gpt-4.1-mini", "--max-depth", "2", "--concurrency", "16", "--max-cost", str(limit),
+                 "--no-cache", "--json")
+    assert result.exit_code == 9, result.output
+    data = json.loads(result.stdout)
+    largest_reply_cost = 100 * 1.60 / 1e6
+    assert data["usage"]["cost"] <= limit + 16 * largest_reply_cost
