@@ -192,11 +192,12 @@ class SubcallPool:
 
     def handle(self, request: QueryRequest) -> list[str]:
         """Answer a batch from the worker, in order; a recursive child runs on a batch thread."""
-        contexts = request.contexts or [None] * len(request.prompts)
+        contexts = list(request.contexts or [])
+        contexts += [None] * (len(request.prompts) - len(contexts))
         parent = self.parent
         jobs = [
             (prompt, context, request.model, request.kind, parent)
-            for prompt, context in zip(request.prompts, contexts, strict=True)
+            for prompt, context in zip(request.prompts, contexts, strict=False)
         ]
         if len(jobs) == 1:
             return [self._one(*jobs[0])]
