@@ -63,7 +63,9 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )  # a short poll: shutdown() waits for it, at the end of every test
 
     @property
     def url(self) -> str:
