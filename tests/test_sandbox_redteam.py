@@ -180,6 +180,28 @@ def test_a_temp_dir_outside_scratch_is_blocked(repl: ReplHost) -> None:
     blocked(repl, "import tempfile\nprint(tempfile.mkdtemp(dir='/tmp'))")
 
 
+def test_changing_directory_out_of_scratch_is_blocked(repl: ReplHost) -> None:
+    blocked(repl, "import os\nos.chdir('/')\nprint(os.listdir('.'))")
+
+
+def test_a_thread_left_running_after_the_cell_is_still_confined(repl: ReplHost, outside: Path) -> None:
+    target = outside / "late.txt"
+    code = (
+        "import threading, time\n"
+        "late = []\n"
+        "def later():\n"
+        "    time.sleep(0.1)\n"
+        "    try:\n"
+        f"        open({str(target)!r}, 'w').write('late')\n"
+        "    except PermissionError as exc:\n"
+        "        late.append(str(exc))\n"
+        "threading.Thread(target=later).start()"
+    )
+    assert repl.execute(code).error is None
+    cell = repl.execute("import time\ntime.sleep(0.3)\nprint(late)")
+    assert "rlm sandbox: writing" in cell.output and not target.exists()
+
+
 # --- network ---------------------------------------------------------------------------------
 
 
@@ -251,6 +273,32 @@ def test_a_signal_to_the_parents_group_is_blocked(repl: ReplHost) -> None:
 
 def test_ctypes_is_blocked(repl: ReplHost) -> None:
     blocked(repl, "import ctypes\nctypes.CDLL(None).system(b'id')")
+
+
+def test_ctypes_classes_left_in_memory_cannot_be_used(repl: ReplHost) -> None:
+    """The worker used ctypes for the seccomp filter; its classes are still reachable by walking
+    subclasses, but every foreign call, symbol lookup and raw memory access is refused."""
+    code = (
+        "seen, stack, found = set(), [object], {}\n"
+        "while stack:\n"
+        "    for sub in type.__subclasses__(stack.pop()):\n"
+        "        if sub not in seen:\n"
+        "            seen.add(sub)\n"
+        "            stack.append(sub)\n"
+        "            found[sub.__name__] = sub\n"
+        "class Handle:\n"
+        "    _handle = 0\n"
+        "attempts = [lambda: found['CFuncPtr'](('system', Handle())), lambda: found['c_int'].from_address(id(1))]\n"
+        "for attempt in attempts:\n"
+        "    try:\n"
+        "        attempt()\n"
+        "        print('ALLOWED')\n"
+        "    except PermissionError as exc:\n"
+        "        print(exc)"
+    )
+    cell = repl.execute(code)
+    assert cell.error is None, cell.error
+    assert "ALLOWED" not in cell.output and cell.output.count("rlm sandbox: ctypes") == 2
 
 
 def test_dunder_import_of_ctypes_is_blocked(repl: ReplHost) -> None:
