@@ -454,3 +454,13 @@ def test_threads_still_work_under_the_sandbox(repl: ReplHost) -> None:
 
 def test_model_calls_still_go_through_the_host(repl: ReplHost) -> None:
     assert repl.execute("print(llm_query('hi'))").output == "echo: hi\n"
+
+
+def test_path_objects_work_inside_scratch_and_are_checked_outside(repl: ReplHost, outside: Path) -> None:
+    inside = repl.execute(
+        "import pathlib, shutil\npathlib.Path('a.txt').write_text('a')\n"
+        "shutil.copyfile(pathlib.Path('a.txt'), pathlib.Path('b.txt'))\nprint(pathlib.Path('b.txt').read_text())"
+    )
+    assert inside.error is None and inside.output == "a\n"
+    target = str(outside / "x")
+    blocked(repl, f"import pathlib, shutil\nshutil.copyfile(pathlib.Path('a.txt'), pathlib.Path({target!r}))")

@@ -100,7 +100,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
 def _make_hook(scratch: str, read_files: frozenset[str], read_dirs: tuple[str, ...]) -> Callable[[str, tuple], None]:
     """The audit hook. Every name it calls is bound here, not looked up in a module at call time."""
-    getcwd, lstat, stat, readlink, fsdecode = os.getcwd, os.lstat, os.stat, os.readlink, os.fsdecode
+    getcwd, lstat, stat, readlink, fsdecode, fspath = os.getcwd, os.lstat, os.stat, os.readlink, os.fsdecode, os.fspath
     _isinstance, _str, _bytes, _int, _len = isinstance, str, bytes, int, len
     _oserror, _denied = OSError, PermissionError
     denied_events, denied_prefixes = dict(DENIED_EVENTS), tuple(DENIED_EVENT_PREFIXES.items())
@@ -165,7 +165,12 @@ def _make_hook(scratch: str, read_files: frozenset[str], read_dirs: tuple[str, .
             return fsdecode(path)
         if _isinstance(path, _str):
             return path
-        deny("a path of type " + type(path).__name__)
+        # A path object reaches only the shutil/tempfile events; the os-level events that follow
+        # (open, os.remove, ...) carry the converted string and are checked again.
+        try:
+            return text(fspath(path))
+        except TypeError:
+            deny(f"a path of type {type(path).__name__}")
         return None
 
     def special(path: str) -> bool:
@@ -176,15 +181,17 @@ def _make_hook(scratch: str, read_files: frozenset[str], read_dirs: tuple[str, .
             return False
         return mode not in (0o100000, 0o040000)
 
-    def check_read(raw: Any, dir_fd: Any = None) -> None:
+    def check_read(raw: Any, dir_fd: Any = None) -> str | None:
+        """Deny reading outside the allowed places; the resolved path when it is allowed."""
         path = text(raw if raw is not None else ".")
         if path is None:
-            return
+            return None
         real = resolve(path, dir_fd)
         if real in read_files:
-            return
+            return real
         if not under(real, read_dirs) or special(real):
             deny(f"reading {path!r}", "only the input files, scratch and the Python installation are readable")
+        return real
 
     def check_write(raw: Any, dir_fd: Any = None) -> None:
         path = text(raw)
@@ -206,13 +213,14 @@ def _make_hook(scratch: str, read_files: frozenset[str], read_dirs: tuple[str, .
         if writing:
             check_write(name)
             return
-        check_read(name)
-        real = resolve(name)
+        real = check_read(name)
+        if real is None or under(real, (scratch,)):
+            return
         try:
             is_dir = stat(real).st_mode & 0o170000 == 0o040000
         except _oserror:
             is_dir = False
-        if is_dir and not under(real, (scratch,)):
+        if is_dir:  # a directory fd outside scratch would make later dir_fd-relative paths unverifiable
             deny(f"opening the directory {name!r}")
 
     def check_import(args: tuple) -> None:
@@ -254,7 +262,8 @@ def _make_hook(scratch: str, read_files: frozenset[str], read_dirs: tuple[str, .
 
 
 def python_dirs() -> list[str]:
-    """Where the stdlib lives: the import path and the interpreter's prefixes' lib directories."""
+    """Where the stdlib lives: the existing entries of the import path (under -I -S, only the stdlib
+    and lib-dynload) and the directory of `os` itself."""
     dirs = {os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)}
     dirs.add(os.path.realpath(os.path.dirname(os.__file__)))
     return sorted(dirs)
