@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -45,18 +46,106 @@ class Part:
     encoding: str = "utf-8"
     pages: int = 0
 
+    @property
+    def chars(self) -> int:
+        return len(self.text)
+
+    @property
+    def ends_newline(self) -> bool:
+        return self.text.endswith("\n")
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A decoded input's length without its text: all `--dry-run` needs to place it in `context`."""
+
+    path: str
+    kind: str
+    size: int
+    chars: int
+    ends_newline: bool
+    encoding: str = "utf-8"
+    pages: int = 0
+
+    @classmethod
+    def of(cls, part: Part) -> Measured:
+        return cls(part.path, part.kind, part.size, part.chars, part.ends_newline, part.encoding, part.pages)
+
 
 def header(path: str) -> str:
     """The line that opens each document when there are several (as `tail` prints them)."""
     return f"==> {path} <==\n"
 
 
-def _document(part: Part, start: int, end: int) -> Document:
+def _document(part: Part | Measured, start: int, end: int) -> Document:
     return Document(part.path, part.kind, part.size, start, end, part.encoding, part.pages)
 
 
+def _tail(ends_newline: bool) -> str:
+    """What closes each document when there are several: one blank line before the next header."""
+    return "\n" if ends_newline else "\n\n"
+
+
+def place(parts: Sequence[Part | Measured]) -> tuple[list[Document], int]:
+    """Where each part lands in `context`, and its total length: the one layout rule, shared by the
+    real join and by --dry-run (which never builds the text). A lone input is its own text; several
+    get a header each."""
+    if len(parts) == 1:
+        return [_document(parts[0], 0, parts[0].chars)], parts[0].chars
+    documents: list[Document] = []
+    offset = 0
+    for p in parts:
+        offset += len(header(p.path))
+        documents.append(_document(p, offset, offset + p.chars))
+        offset += p.chars + len(_tail(p.ends_newline))
+    return documents, offset
+
+
+class _Totals:
+    """Counts shared by a loaded Corpus and a dry run's Inventory."""
+
+    documents: list[Document]
+    skipped: list[Skipped]
+
+    @property
+    def chars(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def bytes(self) -> int:
+        return sum(d.size for d in self.documents)
+
+    def estimated_tokens(self) -> int:
+        """A tokenizer-free estimate (about four characters a token) that works offline."""
+        return (self.chars + 3) // 4
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            counts[s.reason] = counts.get(s.reason, 0) + 1
+        return counts
+
+
 @dataclass
-class Corpus:
+class Inventory(_Totals):
+    """What a load would produce, without the text: documents where they would land, skips, length."""
+
+    documents: list[Document]
+    skipped: list[Skipped]
+    length: int
+
+    @property
+    def chars(self) -> int:
+        return self.length
+
+    @classmethod
+    def from_parts(cls, parts: Sequence[Part | Measured], skipped: list[Skipped] | None = None) -> Inventory:
+        documents, length = place(parts)
+        return cls(documents, list(skipped or []), length)
+
+
+@dataclass
+class Corpus(_Totals):
     text: str
     documents: list[Document]
     skipped: list[Skipped] = field(default_factory=list)
@@ -64,49 +153,23 @@ class Corpus:
 
     @classmethod
     def from_parts(cls, parts: list[Part], skipped: list[Skipped] | None = None) -> Corpus:
-        """Join parts into one string. A lone input is its own text; several get a header each."""
-        skipped = list(skipped or [])
+        """Join parts into one string, laid out by `place`."""
+        documents, _ = place(parts)
         if len(parts) == 1:
-            p = parts[0]
-            return cls(p.text, [_document(p, 0, len(p.text))], skipped)
-        pieces: list[str] = []
-        documents: list[Document] = []
-        offset = 0
-        for p in parts:
-            head = header(p.path)
-            pieces.append(head)
-            offset += len(head)
-            pieces.append(p.text)
-            documents.append(_document(p, offset, offset + len(p.text)))
-            offset += len(p.text)
-            tail = "\n" if p.text.endswith("\n") else "\n\n"
-            pieces.append(tail)
-            offset += len(tail)
-        return cls("".join(pieces), documents, skipped)
+            text = parts[0].text
+        else:
+            text = "".join(piece for p in parts for piece in (header(p.path), p.text, _tail(p.ends_newline)))
+        return cls(text, documents, list(skipped or []))
 
     @property
     def chars(self) -> int:
         return len(self.text)
 
     @property
-    def bytes(self) -> int:
-        return sum(d.size for d in self.documents)
-
-    @property
     def lines(self) -> int:
         if not self.text:
             return 0
         return self.text.count("\n") + (0 if self.text.endswith("\n") else 1)
-
-    def estimated_tokens(self) -> int:
-        """A tokenizer-free estimate (about four characters a token) that works offline."""
-        return (len(self.text) + 3) // 4
-
-    def skipped_by_reason(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for s in self.skipped:
-            counts[s.reason] = counts.get(s.reason, 0) + 1
-        return counts
 
     def preview(self, chars: int = 400) -> tuple[str, str]:
         """A short head and tail so the model can see the shape of the input, not its content."""

@@ -2,24 +2,27 @@
 
 Every input ends up either as a document or as a Skipped entry with a reason: nothing is dropped
 or cut silently. Files are read with one read() each and joined into `context` once.
+`measure_corpus` (--dry-run) makes the same decisions but keeps only lengths: plain UTF-8 files
+are counted in chunks, so memory stays bounded however large the input.
 """
 
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from rlm_cli.corpus import Corpus, Part, Skipped
+from rlm_cli.corpus import Corpus, Inventory, Measured, Part, Skipped
 from rlm_cli.errors import InputError, UsageError
 from rlm_cli.ingest.compressed import BadArchive, TooLarge, compression_of, decompress
-from rlm_cli.ingest.decode import SNIFF, NotText, decode, looks_binary
+from rlm_cli.ingest.decode import SNIFF, NotText, decode, looks_binary, utf8_length
 from rlm_cli.ingest.sizes import format_size, parse_size
-from rlm_cli.ingest.stream import WAITING, StreamTooLarge, read_stream
+from rlm_cli.ingest.stream import CHUNK, WAITING, StreamTooLarge, read_stream
 from rlm_cli.ingest.walk import Candidate, Filters, walk
 
 STDIN_PATH = "<stdin>"
@@ -77,13 +80,22 @@ class _Skip(Exception):
         self.detail = detail
 
 
-class _Loader:
-    """Collects parts and skips in input order, and keeps the running total under the limit."""
+def _is_pdf(shown: str, data: bytes | bytearray) -> bool:
+    """`data` must hold the first 1 KiB of the input (or all of it)."""
+    return data[:5] == PDF_MAGIC or (shown.lower().endswith(".pdf") and PDF_MAGIC in data[:1024])
 
-    def __init__(self, options: IngestOptions, notify: Callable[[str], None] | None) -> None:
+
+class _Loader:
+    """Collects parts and skips in input order, and keeps the running total under the limit. With
+    `measure_only` it keeps each part's length (a Measured) instead of its text."""
+
+    def __init__(
+        self, options: IngestOptions, notify: Callable[[str], None] | None, measure_only: bool = False
+    ) -> None:
         self.options = options
         self.notify = notify
-        self.parts: list[Part] = []
+        self.measure_only = measure_only
+        self.parts: list[Part | Measured] = []
         self.skipped: list[Skipped] = []
         self.total = 0
         self.seen: set[tuple[int, int]] = set()
@@ -109,9 +121,11 @@ class _Loader:
     def add(self, shown: str, raw: bytes | bytearray, size: int) -> None:
         """Turn one input's bytes into a Part (text, decompressed text or PDF text) or a Skipped."""
         try:
-            self.parts.append(self._convert(shown, raw, size))
+            part = self._convert(shown, raw, size)
         except _Skip as skip:
             self.skipped.append(Skipped(shown, skip.reason, skip.detail))
+            return
+        self.parts.append(Measured.of(part) if self.measure_only else part)
 
     def _convert(self, shown: str, data: bytes | bytearray, size: int) -> Part:
         if not data:
@@ -132,7 +146,7 @@ class _Loader:
             kind = f"text/{compression}"
             if not data:
                 raise _Skip("empty", f"empty once decompressed ({compression})")
-        if data[:5] == PDF_MAGIC or (shown.lower().endswith(".pdf") and PDF_MAGIC in data[:1024]):
+        if _is_pdf(shown, data):
             from rlm_cli.ingest.pdf import PdfSkip, pdf_text
 
             try:
@@ -163,12 +177,30 @@ class _Loader:
                         self.skipped.append(Skipped(c.shown, "binary"))
                         return
                     fh.seek(0)
-                data = fh.read()
+                counted = self._count_plain(c.shown, fh) if self.measure_only else None
+                data = b"" if counted is not None else fh.read()
         except OSError as exc:
             self.skipped.append(Skipped(c.shown, "unreadable", exc.strerror or str(exc)))
             return
+        if counted is not None:
+            size, chars, ends_newline = counted
+            self.count(size)
+            self.parts.append(Measured(c.shown, "text", size, chars, ends_newline))
+            return
         self.count(len(data))
         self.add(c.shown, data, len(data))
+
+    def _count_plain(self, shown: str, fh: BinaryIO) -> tuple[int, int, bool] | None:
+        """(bytes, chars, ends with newline) of a file `_convert` would decode as plain UTF-8 text,
+        read in chunks; anything else (empty, compressed, PDF, other encodings, binary) rewinds and
+        returns None, for the whole-file path to decide exactly as a real load does."""
+        head = fh.read(CHUNK)
+        if head and compression_of(head[:6]) is None and not _is_pdf(shown, head):
+            counted = utf8_length(itertools.chain((head,), iter(lambda: fh.read(CHUNK), b"")))
+            if counted is not None:
+                return counted
+        fh.seek(0)
+        return None
 
     def read_stream(self, stream: BinaryIO, shown: str, waiting: str) -> None:
         notice = self.options.stdin_notice_after
@@ -223,8 +255,31 @@ def load_corpus(
 ) -> Corpus:
     """Read every path ('-' is stdin) into one Corpus; raise InputError when nothing usable remains
     or when the total is over --max-input-size (checked on sizes before anything is read)."""
-    options = options or IngestOptions()
-    loader = _Loader(options, notify)
+    loader = _load(paths, options or IngestOptions(), stdin, notify, measure_only=False)
+    parts, loader.parts = loader.parts, []
+    return Corpus.from_parts(cast(list[Part], parts), loader.skipped)
+
+
+def measure_corpus(
+    paths: Sequence[str],
+    options: IngestOptions | None = None,
+    stdin: BinaryIO | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Inventory:
+    """What `load_corpus` would load (same documents, offsets, skips and errors) without building
+    `context`: the --dry-run manifest in bounded memory."""
+    loader = _load(paths, options or IngestOptions(), stdin, notify, measure_only=True)
+    return Inventory.from_parts(loader.parts, loader.skipped)
+
+
+def _load(
+    paths: Sequence[str],
+    options: IngestOptions,
+    stdin: BinaryIO | None,
+    notify: Callable[[str], None] | None,
+    measure_only: bool,
+) -> _Loader:
+    loader = _Loader(options, notify, measure_only)
     plan: list[Candidate | None] = []
     for raw in paths:
         if raw == "-":
@@ -244,8 +299,7 @@ def load_corpus(
         loader.read_stream(stream, STDIN_PATH, WAITING)
     if not loader.parts:
         raise InputError(_nothing(loader.skipped))
-    parts, loader.parts = loader.parts, []
-    return Corpus.from_parts(parts, loader.skipped)
+    return loader
 
 
 def _nothing(skipped: list[Skipped]) -> str:

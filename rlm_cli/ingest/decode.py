@@ -7,6 +7,7 @@ caller can report it as skipped.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 
 SNIFF = 8192
 DETECT_SAMPLE = 1 << 16
@@ -38,13 +39,19 @@ def looks_binary(head: Buffer) -> bool:
     return b"\x00" in head and _bom(head) is None and _utf16_without_bom(head) is None
 
 
+def plain_utf8_candidate(head: Buffer) -> bool:
+    """Whether `decode` tries strict UTF-8 first: no BOM, and no NUL in the first SNIFF bytes.
+    `head` must hold the first SNIFF bytes of the data (or all of it)."""
+    return _bom(head[:4]) is None and b"\x00" not in head[:SNIFF]
+
+
 def decode(data: Buffer) -> tuple[str, str]:
     """(text, encoding label). Raises NotText for binary data."""
-    bom = _bom(data[:4])
-    if bom is not None:
-        name, skip = bom
-        return str(memoryview(data)[skip:], name, "replace"), f"{name} (BOM)"
-    if b"\x00" in data[:SNIFF]:
+    if not plain_utf8_candidate(data):
+        bom = _bom(data[:4])
+        if bom is not None:
+            name, skip = bom
+            return str(memoryview(data)[skip:], name, "replace"), f"{name} (BOM)"
         name = _utf16_without_bom(bytes(data[:SNIFF]))
         if name is None:
             raise NotText("binary")
@@ -53,6 +60,34 @@ def decode(data: Buffer) -> tuple[str, str]:
         return str(data, "utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         return _detected(data, exc.start)
+
+
+def utf8_length(chunks: Iterable[bytes]) -> tuple[int, int, bool] | None:
+    """(bytes, characters, ends with a newline) of data that `decode` would return as plain "utf-8",
+    counted chunk by chunk so no text is built; None when it would not (a BOM, a NUL in the head, an
+    invalid byte anywhere): then the caller decodes the whole with `decode`. The first chunk must
+    hold at least SNIFF bytes unless it is all the data. ASCII chunks are counted without decoding."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    size = chars = 0
+    pending = False
+    last = b""
+    try:
+        for chunk in chunks:
+            if not chunk:
+                continue
+            if size == 0 and not plain_utf8_candidate(chunk):
+                return None
+            size += len(chunk)
+            last = chunk[-1:]
+            if not pending and chunk.isascii():
+                chars += len(chunk)
+                continue
+            chars += len(decoder.decode(chunk))
+            pending = bool(decoder.getstate()[0])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    return size, chars, last == b"\n"
 
 
 def _bom(head: Buffer) -> tuple[str, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rlm_cli.corpus import Corpus
+from rlm_cli.corpus import Corpus, Inventory
 from rlm_cli.ingest.sizes import format_size
 
 # Left out by a rule the user can change, with the flag that changes it.
@@ -17,7 +17,7 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n:,} {reason}" for reason, n in ordered)
 
 
-def summary_line(corpus: Corpus) -> str:
+def summary_line(corpus: Corpus | Inventory) -> str:
     """One line: files, bytes, tokens, then what was skipped (problems) and left out (rules), by reason."""
     docs = len(corpus.documents)
     line = (
@@ -35,7 +35,7 @@ def summary_line(corpus: Corpus) -> str:
     return line
 
 
-def manifest_text(corpus: Corpus) -> str:
+def manifest_text(corpus: Corpus | Inventory) -> str:
     """The --dry-run table: one row per document, then the skipped files with their reasons."""
     rows = [f"{'bytes':>12}  {'~tokens':>10}  {'kind':<10}  path"]
     for d in corpus.documents:
@@ -50,7 +50,7 @@ def manifest_text(corpus: Corpus) -> str:
     return "\n".join(rows) + "\n"
 
 
-def manifest_json(corpus: Corpus) -> dict[str, Any]:
+def manifest_json(corpus: Corpus | Inventory) -> dict[str, Any]:
     return {
         "documents": [
             {**d.to_dict(), "estimated_tokens": (d.end - d.start + 3) // 4} for d in corpus.documents
@@ -69,19 +69,20 @@ def manifest_json(corpus: Corpus) -> dict[str, Any]:
 def dry_run(
     inputs: list[str], flags: dict[str, Any], as_json: bool, stdin_paths: Callable[[list[str]], list[str]]
 ) -> int:
-    """`rlm ask --dry-run`: load exactly as a run would, print the manifest on stdout, call no model.
-    The question may be left out: when the last argument is an existing path, all are paths."""
+    """`rlm ask --dry-run`: decide exactly as a run would, print the manifest on stdout, call no model
+    and build no `context` (lengths only). The question may be left out: when the last argument is
+    an existing path, all are paths."""
     import json
     import os
     import sys
 
-    from rlm_cli.ingest import load_corpus, options_from_flags
+    from rlm_cli.ingest import measure_corpus, options_from_flags
 
     paths = list(inputs)
     if paths and paths[-1] != "-" and not os.path.lexists(paths[-1]):
         paths.pop()
     notify = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    corpus = load_corpus(stdin_paths(paths), options_from_flags(flags), notify=notify)
+    corpus = measure_corpus(stdin_paths(paths), options_from_flags(flags), notify=notify)
     if as_json:
         sys.stdout.write(json.dumps(manifest_json(corpus), ensure_ascii=False, indent=2) + "\n")
     else:
