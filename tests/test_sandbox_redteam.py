@@ -464,3 +464,31 @@ def test_path_objects_work_inside_scratch_and_are_checked_outside(repl: ReplHost
     assert inside.error is None and inside.output == "a\n"
     target = str(outside / "x")
     blocked(repl, f"import pathlib, shutil\nshutil.copyfile(pathlib.Path('a.txt'), pathlib.Path({target!r}))")
+
+
+FIND_PROTOCOL_PIPE = (  # the first fd past stdio that takes a write: the worker's reply pipe
+    "import os\n"
+    "pipe = None\n"
+    "for fd in range(3, 64):\n"
+    "    try:\n"
+    "        if os.write(fd, b'\\n') == 1:\n"
+    "            pipe = fd\n"
+    "            break\n"
+    "    except OSError:\n"
+    "        pass\n"
+)
+
+
+def test_an_endless_write_to_the_protocol_pipe_ends_the_worker_not_the_host(input_file: Path) -> None:
+    with make_host(input_file, max_message=1 << 20) as host:
+        host.execute("kept = 1")
+        cell = host.execute(FIND_PROTOCOL_PIPE + "while True:\n    os.write(pipe, b'x' * 65536)")
+        assert cell.restarted and cell.error is not None and "variables were lost" in cell.error
+        assert host.execute("print('fresh')").output == "fresh\n"
+
+
+def test_a_forged_reply_with_odd_types_is_read_as_text(input_file: Path) -> None:
+    forged = b'{"op": "done", "output": [1, 2], "error": {"e": 1}, "restored": "x"}\\n'
+    with make_host(input_file) as host:
+        cell = host.execute(FIND_PROTOCOL_PIPE + f"os.write(pipe, {forged!r})")
+        assert cell.output == "[1, 2]" and cell.error == "{'e': 1}" and cell.restored == []

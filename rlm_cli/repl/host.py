@@ -29,6 +29,7 @@ from rlm_cli.repl import sandbox as policy
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INTERRUPT_GRACE = 2.0
 DEFAULT_CELL_TIMEOUT = 60.0
+MESSAGE_HEADROOM = 64 << 20  # plus 12 bytes per context character: FINAL(context) as escaped JSON
 _REPORTED: set[str] = set()
 
 
@@ -74,6 +75,7 @@ class ReplHost:
         on_notice: Notify | None = None,
         limits: dict[str, int] | None = None,
         read_paths: list[str] | None = None,
+        max_message: int | None = None,
     ) -> None:
         self.corpus = corpus
         self.on_query = on_query
@@ -85,6 +87,7 @@ class ReplHost:
         self.context_file = self.scratch / ".context.txt"
         self.limits = limits if limits is not None else policy.limits_for(len(corpus.text), cell_timeout, sandbox)
         self.read_paths = read_paths if read_paths is not None else _input_files(corpus)
+        self.max_message = max_message or MESSAGE_HEADROOM + 12 * len(corpus.text)
         self.protections: list[policy.Protection] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -123,7 +126,9 @@ class ReplHost:
         except (OSError, subprocess.SubprocessError) as exc:
             raise WorkerCrashed(f"cannot start the REPL worker: {exc}") from None
         self._messages = queue.Queue()
-        threading.Thread(target=self._read_loop, args=(self.proc, self._messages), daemon=True).start()
+        threading.Thread(
+            target=self._read_loop, args=(self.proc, self._messages, self.max_message), daemon=True
+        ).start()
         self._send(
             {
                 "op": "init",
@@ -154,9 +159,17 @@ class ReplHost:
             self.on_notice(message)
 
     @staticmethod
-    def _read_loop(proc: subprocess.Popen[bytes], out: queue.Queue[dict[str, Any] | None]) -> None:
+    def _read_loop(proc: subprocess.Popen[bytes], out: queue.Queue[dict[str, Any] | None], limit: int) -> None:
+        """Messages from the worker, which model code can forge: a line longer than `limit` (an
+        endless write to the protocol pipe) ends the worker rather than this process's memory."""
         assert proc.stdout is not None
-        for line in proc.stdout:
+        while line := proc.stdout.readline(limit + 1):
+            if len(line) > limit:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                break
             try:
                 message = json.loads(line)
             except ValueError:
@@ -195,24 +208,25 @@ class ReplHost:
                 return self._restart_after(started, "the REPL worker died while running this cell")
             if message.get("op") == "query":
                 results = self._answer(message)
-                self._send({"op": "answer", "id": message["id"], "results": results})
+                self._send({"op": "answer", "id": message.get("id"), "results": results})
                 continue
             if message.get("op") == "done":
                 return CellResult(
-                    output=message.get("output", ""),
-                    error=message.get("error"),
-                    final=message.get("final"),
-                    partial=message.get("partial"),
+                    output=_text(message.get("output")) or "",
+                    error=_text(message.get("error")),
+                    final=_text(message.get("final")),
+                    partial=_text(message.get("partial")),
                     seconds=time.monotonic() - started,
-                    restored=list(message.get("restored", [])),
+                    restored=[str(name) for name in _items(message.get("restored"))],
                 )
 
     def _answer(self, message: dict[str, Any]) -> list[str]:
+        contexts = message.get("contexts")
         request = QueryRequest(
-            kind=message.get("kind", "llm"),
-            prompts=list(message.get("prompts", [])),
-            model=message.get("model"),
-            contexts=message.get("contexts"),
+            kind="rlm" if message.get("kind") == "rlm" else "llm",
+            prompts=[str(p) for p in _items(message.get("prompts"))],
+            model=_text(message.get("model")),
+            contexts=None if contexts is None else [_text(c) for c in _items(contexts)],
         )
         try:
             results = [str(r) for r in self.on_query(request)]
@@ -299,3 +313,11 @@ class ReplHost:
 def _input_files(corpus: Corpus) -> list[str]:
     """The input files on disk: the only files outside scratch the worker may read."""
     return [os.path.realpath(d.path) for d in corpus.documents if os.path.isfile(d.path)]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
