@@ -488,7 +488,7 @@ def test_an_endless_write_to_the_protocol_pipe_ends_the_worker_not_the_host(inpu
 
 
 def test_a_forged_reply_with_odd_types_is_read_as_text(input_file: Path) -> None:
-    forged = b'{"op": "done", "output": [1, 2], "error": {"e": 1}, "restored": "x"}\\n'
+    forged = b'{"op": "done", "output": [1, 2], "error": {"e": 1}, "restored": "x"}\n'
     with make_host(input_file) as host:
         cell = host.execute(FIND_PROTOCOL_PIPE + f"os.write(pipe, {forged!r})")
         assert cell.output == "[1, 2]" and cell.error == "{'e': 1}" and cell.restored == []
