@@ -121,3 +121,11 @@ def test_the_scratch_directory_is_removed_after_the_run() -> None:
         repl.execute("open('left.txt', 'w').write('x')")
         scratch = repl.scratch
     assert not scratch.exists()
+
+
+def test_a_worker_whose_host_vanished_removes_the_copy_of_the_input() -> None:
+    with ReplHost(corpus(), echo) as repl:
+        assert repl.proc is not None and repl.proc.stdin is not None
+        repl.proc.stdin.close()  # as if the host had been killed: no "exit" message, just EOF
+        repl.proc.wait(timeout=10)
+        assert not repl.scratch.exists()

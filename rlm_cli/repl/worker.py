@@ -133,8 +133,10 @@ class Worker:
         self.context = ""
         self.documents: list[dict[str, Any]] = []
         self.sandbox_status: dict[str, Any] = {}
+        self.scratch = ""
 
     def setup(self, message: dict[str, Any]) -> None:
+        self.scratch = os.path.dirname(os.path.abspath(message["context_file"]))
         with open(message["context_file"], encoding="utf-8", newline="") as fh:
             self.context = fh.read()
         self.documents = message.get("documents", [])
@@ -303,6 +305,14 @@ def _format_error(exc: BaseException) -> str:
     return "".join(lines).rstrip()
 
 
+def _remove_scratch(path: str) -> None:
+    """Remove the host's scratch directory (only ever one of ours, by its name)."""
+    if os.path.basename(path).startswith("rlm-scratch-"):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _install_sandbox(policy: dict[str, Any]) -> dict[str, Any]:
     """Load sandbox.py by path (-I keeps this directory off sys.path) and lock this process down
     before any model code runs. The worker's own directory stays readable (its helpers live there)."""
@@ -328,6 +338,7 @@ def main() -> None:
     while True:
         message = channel.receive()
         if message is None:
+            _remove_scratch(worker.scratch)  # the host died without saying goodbye: leave no copy of the input
             return
         op = message.get("op")
         if op == "init":
