@@ -91,6 +91,14 @@ def test_code_find_a_file_that_only_imports_the_function_scores_zero() -> None:
     importers = [p.path for p in task.parts if f"import {name}" in p.text]
     assert definers == [task.expected] and importers
     assert task.score(importers[0]) == 0.0
+    assert task.score(tasks.FACADE) == 0.0
+
+
+def test_code_find_no_other_file_names_the_defining_module() -> None:
+    task = tasks.generate("code-find", 1, SIZE)
+    module = task.expected[4:-3].replace("/", ".")
+    naming = [p.path for p in task.parts if f"from {module} import" in p.text and p.path != tasks.FACADE]
+    assert naming == []
     assert task.score(f"It is defined in {task.expected}") == 1.0
 
 

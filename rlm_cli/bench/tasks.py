@@ -10,6 +10,7 @@ in characters (the generators land within a few percent of it).
 - pairs       users in the same city who are both escalated (OOLONG-Pairs); F1 over pairs
 - log-cause   a cascading outage in a service log: which service failed first and took the rest down
 - code-find   a generated codebase: which file defines a function that several others import
+              through a facade module (so an import line does not give the answer away)
 """
 
 from __future__ import annotations
@@ -248,6 +249,9 @@ def _function(rng: random.Random, name: str) -> str:
         f"\n    return len({arg})\n"
 
 
+FACADE = "src/app.py"
+
+
 def code_find(seed: int, size: int) -> Task:
     rng = _rng("code-find", seed, size)
     names = [f"{a}_{n}_{m}" for a in ACTIONS for n in NOUNS for m in NOUNS if n != m]
@@ -268,8 +272,7 @@ def code_find(seed: int, size: int) -> Task:
     for i, path in enumerate(paths):
         chunks = [f'"""{_sentence(rng)}"""\n']
         if i in users:
-            module = paths[definer][4:-3].replace("/", ".")
-            chunks.append(f"from {module} import {target}\n")
+            chunks.append(f"from app import {target}\n")
         for _ in range(per_file):
             chunks.append(_function(rng, names.pop()))
         if i == definer:
@@ -279,7 +282,11 @@ def code_find(seed: int, size: int) -> Task:
             chunks.append(f"def {caller}(data: dict) -> int:\n    return {target}(data) + 1\n")
         text = "\n\n".join(chunks)
         parts.append(Part(path, "text", len(text.encode()), text))
-    basenames = [p.rsplit("/", 1)[1] for p in paths]
+    facade = '"""Everything the app exports, in one place."""\n' + "".join(
+        f"from {p[4:-3].replace('/', '.')} import *\n" for p in paths
+    )
+    parts.append(Part(FACADE, "text", len(facade.encode()), facade))
+    basenames = [p.rsplit("/", 1)[1] for p in [*paths, FACADE]]
     question = f"Which file defines the function `{target}`? Answer with the file path."
     expected = paths[definer]
     return Task(
