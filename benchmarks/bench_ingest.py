@@ -3,8 +3,10 @@
 Generates, in a temporary directory that is deleted afterwards, a tree of --files files totalling
 --size-mb (nested directories, a few .gitignore files, all files kept by every tool) and one log of
 --size-mb. Each command runs --repeat times after one warm-up (so all read from the page cache);
-the best wall time and the peak RSS of the command's process tree are reported. "python floor" is
-the least a loader that builds one Python str can do (read, decode, join; no walk rules, no checks).
+the best wall time and the peak RSS of the command's process tree are reported. `rlm` is
+`rlm ask --dry-run`, which makes every decision of a load but keeps only lengths; "rlm load" is
+the load a real run does (`load_corpus`, which builds `context`). "python floor" is the least a
+loader that builds one Python str can do (read, decode, join; no walk rules, no checks).
 
     python benchmarks/bench_ingest.py                      # 50,000 files / 1 GiB, and a 1 GiB log
     python benchmarks/bench_ingest.py --files 5000 --size-mb 100   # quick
@@ -45,6 +47,12 @@ for p in paths:
     with open(p, "rb", buffering=0) as fh:
         parts.append(str(fh.read(), "utf-8"))
 text = parts[0] if len(parts) == 1 else "".join(parts)
+"""
+# What `rlm ask` does before the first model call: the same walk and decisions, then one `context`.
+LOAD = """
+import sys
+from rlm_cli.ingest import IngestOptions, load_corpus
+corpus = load_corpus([sys.argv[1]], IngestOptions(max_input_size=100 << 30))
 """
 WORDS = (
     "error warning info debug request response user session timeout retry upstream database cache "
@@ -162,6 +170,7 @@ def main() -> None:
         for label, target, nbytes in (("tree", tree, tree_bytes), ("log", log, size)):
             cat = ["sh", "-c", f"find '{target}' -type f ! -name .gitignore -print0 | xargs -0 cat"]
             row = {"input": label, "bytes": nbytes, "rlm": measure([*rlm, str(target)], args.repeat),
+                   "rlm load": measure([sys.executable, "-c", LOAD, str(target)], args.repeat),
                    "cat": measure(cat, args.repeat),
                    "python floor": measure([sys.executable, "-c", FLOOR, str(target)], args.repeat)}
             if ftp:
@@ -178,7 +187,7 @@ def report(results: list[dict], walk_times: dict[str, float], args: argparse.Nam
     print("| input | tool | time | peak RSS | peak / input |")
     print("| --- | --- | --- | --- | --- |")
     for row in results:
-        for tool in ("rlm", "cat", "python floor", "files-to-prompt"):
+        for tool in ("rlm", "rlm load", "cat", "python floor", "files-to-prompt"):
             if tool in row:
                 m = row[tool]
                 print(f"| {row['input']} | {tool} | {m['seconds']:.2f} s | {m['peak'] / 2**20:,.0f} MiB "
