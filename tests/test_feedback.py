@@ -157,3 +157,8 @@ def test_a_block_of_bare_values_is_typed_output(code: str, typed: bool) -> None:
                                                       ("bob", False), ("The answer is 42", False)])
 def test_placeholders_copied_from_instructions_are_recognised(answer: str, placeholder: bool) -> None:
     assert feedback.is_placeholder(answer) is placeholder
+
+
+def test_matches_that_only_echo_the_search_word_ask_for_whole_lines() -> None:
+    output = "9\n" + "archive_catalog_report\n" * 9
+    assert feedback.output_hint(output) == feedback.ECHO_HINT

@@ -82,6 +82,10 @@ EMPTY_HINT = (
     "or print(context[:1000]) to see how the text is really written."
 )
 SILENT_HINT = "Nothing was printed. Use print(...) to see the values you need."
+ECHO_HINT = (
+    "Every match printed the same text: only the word you searched for. Print the whole lines around "
+    "it instead (grep(...) prints each as path:line: text) to see where it is."
+)
 _EMPTY_TOKENS = {"", "0", "[]", "{}", "()", "set()", "None", "''", '""', "-1", "False"}
 _NOT_FOUND = re.compile(
     r"\b(?:no|not|nothing|none|zero)\b[^\n]{0,40}?\b(?:found|match(?:es|ed)?|results?)\b", re.I
@@ -143,6 +147,9 @@ def output_hint(output: str) -> str | None:
     text = output.strip()
     if not text:
         return SILENT_HINT
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().isdigit()]
+    if len(lines) >= 3 and len(set(lines)) == 1:
+        return ECHO_HINT
     tokens = text.replace(",", " ").split()
     if all(t in _EMPTY_TOKENS for t in tokens) or (len(text) < 200 and _NOT_FOUND.search(text)):
         return EMPTY_HINT
