@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from rlm_cli.commands._shared import note, user_errors
+from rlm_cli.ingest.sizes import format_size
 
 app = typer.Typer(
     name="cache",
@@ -21,15 +22,6 @@ app = typer.Typer(
 
 def _when(stamp: float | None) -> str:
     return "-" if stamp is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
 
 
 @app.command("stats")
@@ -55,7 +47,7 @@ def stats(
     typer.echo(f"path     {data['path']}")
     typer.echo(f"entries  {data['entries']:,}")
     typer.echo(f"hits     {data['hits']:,}")
-    typer.echo(f"size     {_size(data['bytes'])}")
+    typer.echo(f"size     {format_size(data['bytes'])}")
     typer.echo(f"oldest   {_when(data['oldest'])}")
     typer.echo(f"newest   {_when(data['newest'])}")
 
