@@ -39,7 +39,7 @@ def test_a_finished_step_shows_its_output_and_its_subcall_tree() -> None:
     text = console.export_text()
     step = text[text.index("✓ step 1.1") :]
     lines = step.splitlines()
-    assert lines[0].startswith("✓ step 1.1  ok  1.5s  · 5 sub-calls, 1 failed, 114 tok")
+    assert lines[0].startswith("✓ step 1.1  ok  1.5s  · 5 sub-calls, 1 failed, 154 tok")
     assert lines[1] == "├── > ['answer s1', 'ERROR', 'answer s3']"
     assert lines[2] == "├── > second line"
     assert lines[3].startswith("├── ✓ llm_query s1 mini  33 tok  0.4s")

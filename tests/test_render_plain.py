@@ -32,7 +32,7 @@ def test_one_line_per_iteration_step_and_sub_call() -> None:
     assert "    step s4/1.1 final 0.30s, 1 sub-call(s), 15 tok: inner out" in shown
     assert "    └ llm_query s2 mini: error: HTTP 500 0.4s" in shown
     assert (
-        "  step 1.1 ok 1.50s, 5 sub-call(s) (1 failed), 114 tok: ['answer s1', 'ERROR', 'answer s3'] second line"
+        "  step 1.1 ok 1.50s, 5 sub-call(s) (1 failed), 154 tok: ['answer s1', 'ERROR', 'answer s3'] second line"
         in shown
     )
     assert shown[-2] == "rlm: warning: rate limited; retrying in 2s"
@@ -42,7 +42,7 @@ def test_one_line_per_iteration_step_and_sub_call() -> None:
 def test_verbose_adds_full_code_outputs_and_responses() -> None:
     shown = lines(whole_run(), verbosity=2)
     assert "  code 1.1:" in shown and "    | parts = ..." in shown
-    assert "  step 1.1 ok 1.50s, 5 sub-call(s) (1 failed), 114 tok:" in shown
+    assert "  step 1.1 ok 1.50s, 5 sub-call(s) (1 failed), 154 tok:" in shown
     assert "    > second line" in shown
     assert "      → answer s1" in shown
 

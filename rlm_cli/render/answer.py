@@ -13,12 +13,15 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def print_answer(answer: str, stream: TextIO) -> None:
-    """Write `answer` to `stream`: rendered with rich.markdown on a terminal, verbatim otherwise."""
+    """Write `answer` to `stream`: rendered with rich.markdown on a terminal (control characters
+    made visible), verbatim otherwise."""
     if _is_terminal(stream):
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console(file=stream).print(Markdown(answer))
+        from rlm_cli.render.safe_text import safe
+
+        Console(file=stream).print(Markdown(safe(answer)))
     else:
         stream.write(answer.rstrip("\n") + "\n")
     stream.flush()

@@ -108,11 +108,14 @@ class LiveRenderer:
             return Group(*parts)
 
     def footer(self, now: float | None = None) -> Text:
-        """iteration i/N · sub-calls done/running · tokens · cost (when known) · elapsed."""
+        """iteration i/N ("starting" before the first) · sub-calls · tokens · cost (when known) · elapsed."""
         tree = self.tree
         now = self._clock() if now is None else now
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"iteration {tree.iteration}/{tree.max_iterations}", style="bold")
+        if tree.iteration:
+            text.append(f"iteration {tree.iteration}/{tree.max_iterations}", style="bold")
+        else:
+            text.append("starting", style="bold")
         text.append(f" · sub-calls {tree.calls_done:,} done", style="")
         if tree.calls_running:
             text.append(f", {tree.calls_running:,} running", style="cyan")

@@ -20,7 +20,8 @@ from rlm_cli.events import (
     RunStarted,
     SubcallFinished,
 )
-from rlm_cli.render.tree import RunTree, cost_text, count_calls, one_line, seconds_text, split_fences
+from rlm_cli.render.safe_text import safe
+from rlm_cli.render.tree import RunTree, cost_text, count_calls, known_cost, one_line, seconds_text, split_fences
 
 CALL_LINES_PER_STEP = 10
 WIDTH = 100
@@ -33,7 +34,7 @@ def per_model_lines(result: dict[str, Any]) -> list[str]:
         cached = f" ({used.get('cached_calls', 0):,} cached)" if used.get("cached_calls") else ""
         cost = f", {cost_text(used['cost'])}" if used.get("cost") is not None else ""
         lines.append(
-            f"rlm:   {model}: {used.get('calls', 0):,} call(s){cached}, {used.get('input_tokens', 0):,} in + "
+            f"rlm:   {safe(model)}: {used.get('calls', 0):,} call(s){cached}, {used.get('input_tokens', 0):,} in + "
             f"{used.get('output_tokens', 0):,} out tokens{cost}"
         )
     return lines
@@ -54,8 +55,9 @@ class PlainRenderer:
         self._call_lines: dict[str | None, int] = {}
 
     def _write(self, lines: list[str]) -> None:
+        """Each line made safe for a terminal (input, replies and REPL output can hold escapes)."""
         if lines:
-            self.stream.write("".join(line + "\n" for line in lines))
+            self.stream.write("".join(safe(line) + "\n" for line in lines))
             self.stream.flush()
 
     def __call__(self, event: Event) -> None:
@@ -135,7 +137,8 @@ class PlainRenderer:
     def _summary(self, event: RunFinished) -> str:
         r = event.result
         usage = r.get("usage") or {}
-        cost = f", {cost_text(usage['cost'])}" if usage.get("cost") is not None else ""
+        known = known_cost(r)
+        cost = f", {cost_text(known)}" if known is not None else ""
         return (
             f"rlm: {r.get('status')} after {r.get('iterations', 0)} iteration(s), "
             f"{r.get('subcalls', 0):,} sub-call(s), "

@@ -53,6 +53,7 @@ from rlm_cli.events import (
     SubcallFinished,
     SubcallStarted,
 )
+from rlm_cli.render.safe_text import safe
 
 SUMMARY_CALLS = 12
 SUMMARY_OUTPUT_LINES = 4
@@ -81,6 +82,7 @@ class CallNode:
     cached: bool = False
     error: str | None = None
     cost: float | None = None
+    own_tokens: int = 0
     steps: list[StepNode] = field(default_factory=list)
     calls: list[CallNode] = field(default_factory=list)
 
@@ -113,6 +115,9 @@ class StepNode:
 
 @dataclass
 class CallCounts:
+    """Calls under a node, nested ones included. `tokens` is what they used: a finished recursive
+    child's own total (which already holds its inner calls), a running one's replies so far."""
+
     done: int = 0
     running: int = 0
     errors: int = 0
@@ -126,13 +131,16 @@ class CallCounts:
             self.cached += int(call.cached)
         else:
             self.running += 1
-        if call.is_leaf:
-            self.tokens += call.tokens
+        inner_tokens = self.tokens
         for step in call.steps:
             for inner in step.calls:
                 self.add(inner)
         for inner in call.calls:
             self.add(inner)
+        if call.done:
+            self.tokens = inner_tokens + call.tokens
+        else:
+            self.tokens += call.own_tokens
 
 
 def count_calls(calls: Iterable[CallNode]) -> CallCounts:
@@ -157,6 +165,7 @@ class RunTree:
         self.calls_running = 0
         self.tokens = 0
         self.cost: float | None = None
+        self.cost_unknown = False
         self.result: dict[str, Any] | None = None
         self.finished_at: float | None = None
         self._calls: dict[str, CallNode] = {}
@@ -194,6 +203,8 @@ class RunTree:
             self._add_cost(event.cost)
             if event.depth == 0:
                 self.draft = []
+            elif event.parent in self._calls:
+                self._calls[event.parent].own_tokens += event.input_tokens + event.output_tokens
         elif isinstance(event, CodeStarted):
             self._code_started(event)
         elif isinstance(event, CodeFinished):
@@ -205,8 +216,15 @@ class RunTree:
         elif isinstance(event, RunFinished):
             self._run_finished(event)
 
-    def _add_cost(self, cost: float | None) -> None:
-        if cost is not None:
+    def _add_cost(self, cost: float | None, *, cached: bool = False) -> None:
+        """Sum what calls cost; one call with no known price makes the total unknown (None). A
+        cached call is free whatever the model, so it says nothing about whether a price is known."""
+        if cached:
+            return
+        if cost is None:
+            self.cost_unknown = True
+            self.cost = None
+        elif not self.cost_unknown:
             self.cost = (self.cost or 0.0) + cost
 
     def _code_started(self, event: CodeStarted) -> None:
@@ -282,7 +300,7 @@ class RunTree:
         self.calls_done += 1
         if call.is_leaf:
             self.tokens += call.tokens
-            self._add_cost(event.cost)
+            self._add_cost(None if event.cached else event.cost, cached=event.cached)
 
     def _run_finished(self, event: RunFinished) -> None:
         self.result = event.result
@@ -290,8 +308,8 @@ class RunTree:
         usage = event.result.get("usage") or {}
         if isinstance(usage.get("total_tokens"), int):
             self.tokens = usage["total_tokens"]
-        if usage.get("cost") is not None:
-            self.cost = float(usage["cost"])
+        self.cost = known_cost(event.result)
+        self.cost_unknown = self.cost is None
 
 
 # -- drawing -----------------------------------------------------------------------------------
@@ -302,6 +320,18 @@ def seconds_text(seconds: float) -> str:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs:02d}s"
+
+
+def known_cost(result: dict[str, Any]) -> float | None:
+    """A finished run's cost, or None unless every model it called has a known price (a run that
+    called no model at all has no known cost either)."""
+    usage = result.get("usage") or {}
+    by_model = result.get("usage_by_model")
+    if usage.get("cost") is None:
+        return None
+    if isinstance(by_model, dict) and (not by_model or any(u.get("cost") is None for u in by_model.values())):
+        return None
+    return float(usage["cost"])
 
 
 def cost_text(cost: float | None) -> str:
@@ -329,10 +359,10 @@ def call_label(call: CallNode, *, now: float | None = None, verbosity: int = 1) 
     text = Text()
     text.append(f"{call.kind}_query ", style="bold" if call.kind != "llm" else "")
     text.append(f"{call.call_id} ", style="dim")
-    text.append(call.model, style="cyan")
+    text.append(safe(call.model), style="cyan")
     if call.done:
         if call.error:
-            text.append(f"  error: {one_line(call.error, 80)}", style="red")
+            text.append(f"  error: {safe(one_line(call.error, 80))}", style="red")
         else:
             text.append(f"  {call.tokens:,} tok", style="green")
         if call.cached:
@@ -345,13 +375,13 @@ def call_label(call: CallNode, *, now: float | None = None, verbosity: int = 1) 
     else:
         text.append("  unfinished", style="yellow")
     if call.prompt:
-        text.append(f"  {one_line(call.prompt)}", style="dim italic")
+        text.append(f"  {safe(one_line(call.prompt))}", style="dim italic")
     if not call.done and now is not None:
         return Spinner("dots", text=_fit(text), style="cyan")
     mark = Text("✗ ", style="red") if call.error else Text("✓ ", style="green") if call.done else Text("… ")
     label = _fit(mark + text)
     if verbosity >= 2 and call.done and call.response and not call.error:
-        return Group(label, Text(f"→ {call.response.rstrip()}", style="dim"))
+        return Group(label, Text(f"→ {safe(call.response.rstrip())}", style="dim"))
     return label
 
 
@@ -399,7 +429,7 @@ def step_label(step: StepNode, *, now: float | None = None) -> RenderableType:
     if step.done:
         mark, style = ("★ ", "bold green") if step.final else ("✗ ", "red") if step.error else ("✓ ", "green")
         text.append(mark, style=style)
-    text.append(f"step {step.step_id}", style="bold")
+    text.append(f"step {safe(step.step_id)}", style="bold")
     if step.done:
         status = "final" if step.final else "error" if step.error else "ok"
         text.append(f"  {status}  {seconds_text(step.seconds)}", style="dim")
@@ -423,6 +453,7 @@ def step_label(step: StepNode, *, now: float | None = None) -> RenderableType:
 
 def output_view(output: str, error: str | None, verbosity: int = 1) -> list[Text]:
     """What the step printed: all of it with verbosity 2, else its first lines and the error's last."""
+    output, error = safe(output), safe(error) if error else error
     lines = output.rstrip("\n").splitlines()
     shown: list[Text] = []
     if verbosity >= 2:
@@ -476,7 +507,7 @@ def _cut(lines: list[str], limit: int | None) -> tuple[list[str], int]:
 def message_view(text: str, verbosity: int = 1, *, tail: int | None = None) -> Group:
     """The root model's reply: prose as text, code syntax-highlighted. `tail` keeps only the last
     lines (the live view's streaming draft); otherwise verbosity 1 cuts long prose and code."""
-    segments = split_fences(text)
+    segments = split_fences(safe(text))
     if tail is not None:
         kept: list[tuple[str, str]] = []
         room = tail
@@ -510,12 +541,12 @@ def iteration_rule(iteration: int, max_iterations: int) -> Rule:
 
 def notice_view(event: Notice) -> Text:
     style = {"error": "bold red", "warning": "yellow"}.get(event.level, "dim")
-    return Text(f"rlm: {event.level}: {event.message}", style=style)
+    return Text(f"rlm: {event.level}: {safe(event.message)}", style=style)
 
 
 def summary_view(result: dict[str, Any]) -> Text:
     """The closing line: how the run ended and what it used."""
-    status = str(result.get("status", "?"))
+    status = safe(str(result.get("status", "?")))
     style = {"confirmed": "bold green", "interrupted": "bold yellow", "error": "bold red"}.get(status, "bold yellow")
     usage = result.get("usage") or {}
     text = Text("rlm: ")
@@ -524,8 +555,9 @@ def summary_view(result: dict[str, Any]) -> Text:
         f" after {result.get('iterations', 0)} iteration(s), {result.get('subcalls', 0):,} sub-call(s), "
         f"{int(usage.get('total_tokens') or 0):,} tokens"
     )
-    if usage.get("cost") is not None:
-        text.append(f", {cost_text(float(usage['cost']))}")
+    cost = known_cost(result)
+    if cost is not None:
+        text.append(f", {cost_text(cost)}")
     text.append(f", {seconds_text(float(result.get('duration') or 0.0))}")
     from rlm_cli.render.plain import per_model_lines
 
@@ -536,14 +568,14 @@ def summary_view(result: dict[str, Any]) -> Text:
 
 def run_header(event: RunStarted, *, question: bool = False) -> Text:
     text = Text("rlm · ", style="dim")
-    text.append(event.model, style="cyan")
+    text.append(safe(event.model), style="cyan")
     if event.sub_model != event.model:
         text.append(" · sub-calls ", style="dim")
-        text.append(event.sub_model, style="cyan")
+        text.append(safe(event.sub_model), style="cyan")
     text.append(f" · {event.documents:,} document(s), {event.chars:,} chars", style="dim")
     if question:
         text.append("\n")
-        text.append(event.question, style="bold")
+        text.append(safe(event.question), style="bold")
     return text
 
 
