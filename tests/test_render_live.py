@@ -225,3 +225,30 @@ def test_the_closing_line_lists_usage_per_model() -> None:
     lines = console.export_text().splitlines()
     assert lines[-2] == "rlm: confirmed after 2 iteration(s), 3 sub-call(s), 900 tokens, 4.0s"
     assert lines[-1] == "rlm:   big: 2 call(s), 800 in + 40 out tokens"
+
+
+def test_the_footer_says_starting_before_the_first_iteration() -> None:
+    clock = iter([1_000.0] * 10)
+    live = LiveRenderer(recording(), clock=lambda: next(clock))
+    live(run_started())
+    footer = live.footer().plain
+    assert footer.startswith("starting · ") and "0/0" not in footer
+
+
+def test_the_footer_shows_no_cost_once_a_call_has_no_known_price() -> None:
+    live = LiveRenderer(recording())
+    for event in opening(cost=None) + [started("s1", "1.1"), finished("s1", "1.1", cost=0.0, cached=True)]:
+        live(event)
+    assert "$" not in live.footer().plain
+
+
+def test_a_running_recursive_child_counts_its_own_replies_in_its_step() -> None:
+    from rlm_cli.events import RootMessage
+
+    live = LiveRenderer(recording())
+    child_reply = RootMessage(
+        iteration=1, text="thinking", input_tokens=2_000, output_tokens=500, seconds=1.0, depth=1, parent="s4"
+    )
+    for event in [*opening(), started("s4", "1.1", kind="rlm"), child_reply]:
+        live(event)
+    assert "1 sub-call, 1 running, 2,500 tok" in region(live)

@@ -6,7 +6,7 @@ import io
 
 from render_script import closing, finished, opening, started, whole_run
 
-from rlm_cli.events import Event, Notice
+from rlm_cli.events import CodeFinished, CodeStarted, Event, Notice, RunFinished
 from rlm_cli.render.plain import CALL_LINES_PER_STEP, PlainRenderer
 
 
@@ -77,3 +77,33 @@ def test_each_write_is_whole_lines_and_flushed() -> None:
         render(event)
         assert out.getvalue() == before or out.getvalue().endswith("\n")
     assert Recorder.flushes >= len(out.getvalue().splitlines()) // 3
+
+
+def test_the_summary_shows_no_cost_when_a_model_called_has_no_price() -> None:
+    from render_script import result
+
+    out = io.StringIO()
+    plain = PlainRenderer(out)
+    unpriced = {**result("exhausted", cost=0.0), "usage_by_model": {"test-model": {"calls": 1, "cost": None}}}
+    nothing_called = {**result("exhausted", cost=0.0), "usage_by_model": {}}
+    plain(RunFinished(result=unpriced))
+    plain(RunFinished(result=nothing_called))
+    assert "$" not in out.getvalue()
+    assert "exhausted after 1 iteration(s), 5 sub-call(s), 300 tokens, 3.2s" in out.getvalue()
+
+
+def test_a_steps_tokens_include_what_its_recursive_children_used() -> None:
+    out = io.StringIO()
+    plain = PlainRenderer(out)
+    events = [
+        CodeStarted(step_id="1.1", iteration=1, code="x"),
+        started("s1", "1.1", kind="rlm"),
+        CodeStarted(step_id="s1/1.1", iteration=1, code="y", depth=1, parent="s1"),
+        started("s2", "s1/1.1", depth=2),
+        finished("s2", "s1/1.1", depth=2, tokens=(10, 4)),
+        finished("s1", "1.1", kind="rlm", tokens=(2_000, 500)),
+        CodeFinished(step_id="1.1", iteration=1, code="x", output="", error=None, seconds=1.0, final=False),
+    ]
+    for event in events:
+        plain(event)
+    assert "  step 1.1 ok 1.00s, 2 sub-call(s), 2,500 tok" in out.getvalue().splitlines()
