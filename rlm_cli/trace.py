@@ -361,6 +361,14 @@ class RunLog:
                 return record.get("result") or {}
         return None
 
+    @property
+    def status(self) -> str:
+        """How the run ended, or `running` / `incomplete` as `rlm logs` says when it has not."""
+        result = self.result
+        if result is not None:
+            return str(result.get("status", "?"))
+        return RUNNING if _alive(self.header) else INCOMPLETE
+
     def events(self) -> list[Event]:
         """The records as typed events again (what the renderers take)."""
         out = [to_event(r) for r in self.records]

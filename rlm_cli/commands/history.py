@@ -41,6 +41,7 @@ def logs(
     """List past runs, newest first: id, when, status, tokens, cost, duration, question."""
     from rlm_cli import trace
     from rlm_cli.render.plain import one_line
+    from rlm_cli.render.safe_text import safe
 
     runs = trace.list_runs()[:limit] if limit else trace.list_runs()
     if as_json:
@@ -62,22 +63,31 @@ def logs(
             row[3].rjust(widths[3]), row[4].rjust(widths[4]), row[5].rjust(widths[5]),
             one_line(row[6], room),
         ]
-        sys.stdout.write("  ".join(cells) + "\n")
+        sys.stdout.write(safe("  ".join(cells)) + "\n")
 
 
 def replay(log: Any, console: Any, verbosity: int = 1) -> None:
-    """The run drawn as the live view drew it (the same tree), then its answer."""
+    """The run drawn as the live view drew it (the same tree), then its error or its answer."""
     from rich.text import Text
 
+    from rlm_cli import trace
+    from rlm_cli.render.safe_text import safe
     from rlm_cli.render.tree import render_run
 
     console.print(render_run(log.events(), verbosity=verbosity))
     result = log.result
     if result is None:
-        console.print(Text("rlm: incomplete: the log ends before the run finished", style="bold yellow"))
-    elif result.get("answer") is not None:
+        if log.status == trace.RUNNING:
+            console.print(Text("rlm: running: the run has not finished yet; this is its log so far", style="bold cyan"))
+        else:
+            console.print(Text("rlm: incomplete: the log ends before the run finished", style="bold yellow"))
+        return
+    if result.get("error"):
+        status = safe(str(result.get("status", "error")))
+        console.print(Text(f"rlm: {status}: {safe(str(result['error']))}", style="bold red"))
+    if result.get("answer") is not None:
         console.print(Text("answer", style="bold"))
-        console.print(Text(str(result["answer"]).rstrip("\n")))
+        console.print(Text(safe(str(result["answer"]).rstrip("\n"))))
 
 
 def show(
