@@ -53,3 +53,20 @@ def test_jsonl_prints_every_event_as_json_and_nothing_else(serve, tmp_path: Path
     assert {"run_started", "root_delta", "root_message", "code_started", "subcall_finished"} <= set(types)
     assert records[-1]["result"]["answer"] == "done"
     assert "rlm: confirmed" not in result.stderr
+
+
+def test_a_model_with_no_price_gets_no_cost_in_the_summary(serve, tmp_path: Path) -> None:
+    serve(scripted(TURNS))
+    for flags in ((), ("--max-tokens", "100")):
+        result = ask(tmp_path, *flags)
+        summary = [line for line in result.stderr.splitlines() if line.startswith("rlm: ") and " after " in line]
+        assert summary and "$" not in summary[0], result.stderr
+
+
+def test_an_input_with_escape_sequences_reaches_stderr_visibly(serve, tmp_path: Path) -> None:
+    serve(scripted(["```repl\nprint(context)\n```", "```repl\nFINAL('done')\n```"]))
+    doc = tmp_path / "evil.txt"
+    doc.write_text("a\x1b]0;PWNED\x07b\x1b[2J")
+    result = runner.invoke(app, ["ask", str(doc), "q?"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stderr and "a\\x1b]0;PWNED\\x07b\\x1b[2J" in result.stderr
