@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rlm_cli import __version__
+from rlm_cli import __version__, stops
 from rlm_cli.commands import bench as bench_cmd
 from rlm_cli.commands import cache as cache_cmd
 from rlm_cli.commands import completions as completions_cmd
@@ -215,6 +215,7 @@ def ask(
         "max_file_size": max_file_size, "max_input_size": max_input_size,
     }
     try:
+        stops.require_stdout()
         if dry_run:
             from rlm_cli.ingest.report import dry_run as show_manifest
 
@@ -249,6 +250,8 @@ def ask(
     except RlmError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     except KeyboardInterrupt:
+        if stops.stdout_gone():
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
         raise _fail("interrupted", ExitCode.INTERRUPTED) from None
     raise typer.Exit(int(result))
 
@@ -273,7 +276,7 @@ def _ask(
     if mode != "jsonl" and verbosity > 0:
         sys.stderr.write(_loaded_line(corpus) + "\n")
     with renderer(mode == "jsonl", verbosity) as view:
-        emit = recorder.wrap(view)
+        emit = recorder.wrap(stops.guard_stdout(view) if mode == "jsonl" else view)
         emit(
             InputLoaded(
                 documents=len(corpus.documents), chars=corpus.chars, bytes=corpus.bytes,
@@ -283,7 +286,8 @@ def _ask(
         result = run(question, corpus, settings, emit)
     if result.status == "interrupted":
         follows = "the best partial answer follows (not confirmed)" if result.answer is not None else "no answer yet"
-        sys.stderr.write(f"rlm: interrupted: {follows}\n")
+        if not stops.stdout_gone():
+            sys.stderr.write(f"rlm: interrupted: {follows}\n")
     elif result.error and result.status == "error":
         sys.stderr.write(f"rlm: error: {result.error}\n")
     elif result.status == "exhausted":
@@ -291,13 +295,18 @@ def _ask(
         sys.stderr.write(f"rlm: warning: {result.error}; {follows}\n")
     elif not result.confirmed and result.answer is not None and verbosity > 0 and mode != "jsonl":
         sys.stderr.write(f"rlm: warning: answer not confirmed ({result.status}); best answer follows\n")
-    if mode == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    elif mode == "text" and result.answer is not None:
-        print_answer(result.answer, sys.stdout)
-    sys.stdout.flush()
+    elif not result.confirmed and result.answer is None and mode != "jsonl":
+        sys.stderr.write(f"rlm: warning: no answer ({result.status}) after {result.iterations} iteration(s)\n")
+    try:
+        if mode == "json":
+            sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        elif mode == "text" and result.answer is not None:
+            print_answer(result.answer, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stops.stdout_closed()
     recorder.finish()
-    return result.exit_code
+    return ExitCode.BROKEN_PIPE if stops.stdout_gone() else result.exit_code
 
 
 def _loaded_line(corpus: Any) -> str:
@@ -321,7 +330,7 @@ app.command("logs")(history_cmd.logs)
 app.command("show")(history_cmd.show)
 
 
-def _exit_without_waiting() -> None:
+def _exit_without_waiting(code: int = int(ExitCode.INTERRUPTED)) -> None:
     """After Ctrl-C, sub-call threads may still be waiting on the network; exiting normally would
     join them (for up to --request-timeout). Everything the user needs is printed: leave now."""
     import threading
@@ -333,22 +342,24 @@ def _exit_without_waiting() -> None:
                 stream.flush()
             except (OSError, ValueError):
                 pass
-        os._exit(int(ExitCode.INTERRUPTED))
+        os._exit(code)
 
 
 def main() -> None:
     """Console entry point: every error is one line on stderr unless RLM_DEBUG asks for a traceback."""
     completions_cmd.enable_if_requested()
+    stops.install()
     try:
         app(prog_name="rlm", standalone_mode=True)
     except SystemExit as exc:
         if exc.code == int(ExitCode.INTERRUPTED):
-            _exit_without_waiting()
+            _exit_without_waiting(stops.exit_code())
+            sys.exit(stops.exit_code())
         raise
     except KeyboardInterrupt:
         sys.stderr.write("rlm: interrupted\n")
-        _exit_without_waiting()
-        sys.exit(int(ExitCode.INTERRUPTED))
+        _exit_without_waiting(stops.exit_code())
+        sys.exit(stops.exit_code())
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if _debug():
             raise

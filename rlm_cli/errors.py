@@ -19,7 +19,10 @@ class ExitCode(IntEnum):
     MAX_TOKENS = 8
     MAX_COST = 9
     TIMEOUT = 10
+    HANGUP = 129
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
+    TERMINATED = 143
 
 
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
@@ -34,7 +37,10 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.MAX_TOKENS: "--max-tokens ran out (best answer printed)",
     ExitCode.MAX_COST: "--max-cost ran out (best answer printed)",
     ExitCode.TIMEOUT: "--timeout ran out (best answer printed)",
+    ExitCode.HANGUP: "interrupted by SIGHUP (terminal closed; partial answer printed if any)",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+    ExitCode.BROKEN_PIPE: "stdout was closed by its reader (e.g. head); the run stopped quietly",
+    ExitCode.TERMINATED: "interrupted by SIGTERM (partial answer printed if any)",
 }
 
 

@@ -99,10 +99,11 @@ class Run:
                 answer, status = self._loop(repl)
             code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS
             return self._finish(answer, status, code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             if self.depth > 0:
                 raise  # Ctrl-C stops the whole tree: the root must see it, not only this child
-            return self._finish(self.best, INTERRUPTED, ExitCode.INTERRUPTED, "interrupted")
+            partial = getattr(exc, "partial", None)  # set by ReplHost when it stopped a running cell
+            return self._finish(partial or self.best, INTERRUPTED, ExitCode.INTERRUPTED, "interrupted")
         except RlmError as exc:
             out = exc if isinstance(exc, BudgetExhausted) else self._budget_out()
             if out is not None:

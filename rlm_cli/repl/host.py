@@ -28,6 +28,7 @@ from rlm_cli.repl import sandbox as policy
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INTERRUPT_GRACE = 2.0
+STOP_GRACE = 1.0  # Ctrl-C: how long the cell gets to hand back its partial answer
 DEFAULT_CELL_TIMEOUT = 60.0
 MESSAGE_HEADROOM = 64 << 20  # plus 12 bytes per context character: FINAL(context) as escaped JSON
 _REPORTED: set[str] = set()
@@ -193,7 +194,38 @@ class ReplHost:
             raise TimeoutError from None
 
     def execute(self, code: str) -> CellResult:
-        """Run one cell. Time spent waiting on model calls does not count against the cell timeout."""
+        """Run one cell. Time spent waiting on model calls does not count against the cell timeout.
+        On Ctrl-C (or a signal the CLI turns into one) the cell is stopped first, so the partial
+        answer it had set rides on the KeyboardInterrupt as `exc.partial`."""
+        try:
+            return self._execute(code)
+        except KeyboardInterrupt as exc:
+            exc.partial = self._stop_cell()  # type: ignore[attr-defined]
+            raise
+
+    def _stop_cell(self) -> str | None:
+        """SIGINT the running cell and wait briefly for its `done`, which carries `answer["content"]`."""
+        if self.proc is None or self.proc.poll() is not None:
+            return None
+        try:
+            os.kill(self.proc.pid, signal.SIGINT)
+        except ProcessLookupError:
+            return None
+        deadline = time.monotonic() + STOP_GRACE
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                message = self._wait(timeout=left)
+                if message is None:
+                    return None
+                if message.get("op") == "query":
+                    self._send({"op": "answer", "id": message.get("id"), "results": ["ERROR: interrupted"]})
+                elif message.get("op") == "done":
+                    return _text(message.get("partial"))
+        except (TimeoutError, WorkerCrashed, KeyboardInterrupt):
+            pass
+        return None
+
+    def _execute(self, code: str) -> CellResult:
         started = time.monotonic()
         self._send({"op": "exec", "code": code})
         budget = self.cell_timeout
