@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rlm_cli.corpus import Corpus, Part
-from rlm_cli.engine.result import Result
-from rlm_cli.errors import InputError
+from rlm_cli.engine.result import FAILED, Result
+from rlm_cli.errors import ConfigError, ExitCode, InputError, ModelError, RlmError, UsageError
 from rlm_cli.events import Emit, discard
+from rlm_cli.question import check_question
 from rlm_cli.settings import SETTING_NAMES, Settings, require_key, resolve_settings
 
 Inputs = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | Mapping[str, str] | Corpus
@@ -57,9 +58,11 @@ def settings_of(overrides: Mapping[str, Any]) -> Settings:
 
 def ask(question: str, paths_or_text: Inputs, *, emit: Emit = discard, **settings: Any) -> Result:
     """Answer `question` over the input with the RLM loop and return the Result (answer, status,
-    usage, duration). `emit` receives the typed events as they happen."""
+    usage, duration). `emit` receives the typed events as they happen. A run that fails (endpoint
+    down, bad key) raises RlmError with the CLI's exit code; budgets and unconfirmed answers do not."""
     if not question.strip():
         raise InputError("the question is empty")
+    check_question(question)
     resolved = settings_of(settings)
     corpus = corpus_of(paths_or_text)
     from rlm_cli.engine.loop import run
@@ -70,6 +73,22 @@ def ask(question: str, paths_or_text: Inputs, *, emit: Emit = discard, **setting
         on_error=lambda message: warnings.warn(message, RuntimeWarning, stacklevel=3),
     )
     try:
-        return run(question, corpus, resolved, recorder.wrap(emit))
+        result = run(question, corpus, resolved, recorder.wrap(emit))
     finally:
         recorder.finish()
+    if result.status == FAILED:
+        raise _error_of(result)
+    return result
+
+
+_ERRORS: dict[int, type[RlmError]] = {
+    ExitCode.USAGE: UsageError, ExitCode.INPUT: InputError, ExitCode.CONFIG: ConfigError, ExitCode.MODEL: ModelError,
+}
+
+
+def _error_of(result: Result) -> RlmError:
+    """A run that failed (endpoint down, bad key) raises like the CLI exits; `.result` keeps its record."""
+    kind = _ERRORS.get(result.exit_code, RlmError)
+    error = kind(result.error or "the run failed", ExitCode(result.exit_code))
+    error.result = result  # type: ignore[attr-defined]
+    return error

@@ -129,7 +129,8 @@ def test_a_budget_that_runs_out_before_any_answer_says_so(serve, tmp_path: Path)
     result = ask(tmp_path, "--max-tokens", "10")
     assert result.exit_code == 8
     assert result.stdout == ""
-    assert "rlm: warning: --max-tokens 10 ran out (0 tokens used); no answer yet" in result.stderr
+    assert "rlm: warning: --max-tokens 10 is too small: the first request alone needs about " in result.stderr
+    assert "tokens (estimate), so raise it; no answer yet" in result.stderr
 
 
 def test_a_limit_that_can_never_be_met_is_a_config_error(serve, tmp_path: Path, monkeypatch) -> None:

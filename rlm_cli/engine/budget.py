@@ -150,6 +150,12 @@ class Ledger:
                 self._admit_subcall()
             max_tokens = self.limits.max_tokens
             if max_tokens is not None and self._tokens + self._held_tokens + input_tokens > max_tokens:
+                if not self._tokens and not self._held_tokens:
+                    raise self._exhaust(
+                        ExitCode.MAX_TOKENS,
+                        f"--max-tokens {max_tokens:,} is too small: the first request alone needs about "
+                        f"{input_tokens:,} tokens (estimate), so raise it",
+                    )
                 raise self._out_of_tokens(max_tokens)
             max_cost = self.limits.max_cost
             if max_cost is not None:

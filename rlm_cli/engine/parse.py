@@ -14,6 +14,14 @@ _FENCE = re.compile(r"```[ \t]*(repl|python|py|python3)[ \t]*\r?\n(.*?)```", re.
 _FINAL = re.compile(r"(?<![\w.])(FINAL_VAR|FINAL)\s*\(")
 
 
+_OPEN_FENCE = re.compile(r"```[ \t]*(repl|python|py|python3)[ \t]*\r?\n.*\Z", re.DOTALL | re.IGNORECASE)
+
+
+def prose(text: str) -> str:
+    """The reply without its code blocks (a cut, unclosed block too): what it says, not what it runs."""
+    return _OPEN_FENCE.sub("", _FENCE.sub("", text)).strip()
+
+
 def code_blocks(text: str) -> list[str]:
     """The closed ```repl / ```python blocks, in order; an unclosed fence (a cut reply) is not run."""
     return [m.group(2) for m in _FENCE.finditer(text) if m.group(2).strip()]

@@ -73,6 +73,12 @@ def options_from_flags(flags: dict[str, Any]) -> IngestOptions:
     )
 
 
+class OverLimit(InputError):
+    """The input is over --max-input-size; `inventory` is what a dry run measured (None otherwise)."""
+
+    inventory: Inventory | None = None
+
+
 class _Skip(Exception):
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
@@ -100,16 +106,17 @@ class _Loader:
         self.total = 0
         self.seen: set[tuple[int, int]] = set()
 
-    def over_total(self, size: int) -> InputError:
+    def over_total(self, size: int) -> OverLimit:
         limit = self.options.max_input_size
-        return InputError(
+        return OverLimit(
             f"the input is over --max-input-size ({format_size(size)} > {format_size(limit)}): "
             "narrow it with --include/--exclude/--ext, or raise --max-input-size"
         )
 
     def count(self, size: int) -> None:
+        """Add what is loaded; a dry run goes on past the limit so it can list everything first."""
         self.total += size
-        if self.total > self.options.max_input_size:
+        if self.total > self.options.max_input_size and not self.measure_only:
             raise self.over_total(self.total)
 
     def room(self) -> int:
@@ -119,15 +126,17 @@ class _Loader:
         return left if cap is None else min(left, cap)
 
     def add(self, shown: str, raw: bytes | bytearray, size: int) -> None:
-        """Turn one input's bytes into a Part (text, decompressed text or PDF text) or a Skipped."""
+        """Turn one input's bytes into a Part (text, decompressed text or PDF text) or a Skipped;
+        only a Part counts towards --max-input-size (by its bytes once decompressed)."""
         try:
-            part = self._convert(shown, raw, size)
+            part, loaded = self._convert(shown, raw, size)
         except _Skip as skip:
             self.skipped.append(Skipped(shown, skip.reason, skip.detail))
             return
+        self.count(loaded)
         self.parts.append(Measured.of(part) if self.measure_only else part)
 
-    def _convert(self, shown: str, data: bytes | bytearray, size: int) -> Part:
+    def _convert(self, shown: str, data: bytes | bytearray, size: int) -> tuple[Part, int]:
         if not data:
             raise _Skip("empty")
         kind = "text"
@@ -142,7 +151,6 @@ class _Loader:
                 raise _Skip("too large", f"over --max-file-size once decompressed ({compression})") from None
             except BadArchive as exc:
                 raise _Skip("bad compressed data", f"{compression}: {exc}"[:200]) from None
-            self.count(len(data) - size)
             kind = f"text/{compression}"
             if not data:
                 raise _Skip("empty", f"empty once decompressed ({compression})")
@@ -153,12 +161,12 @@ class _Loader:
                 text, pages = pdf_text(bytes(data))
             except PdfSkip as exc:
                 raise _Skip(*exc.args) from None
-            return Part(shown, "pdf", size, text, "", pages)
+            return Part(shown, "pdf", size, text, "", pages), len(data)
         try:
             text, encoding = decode(data)
         except NotText:
             raise _Skip("binary") from None
-        return Part(shown, kind, size, text, encoding)
+        return Part(shown, kind, size, text, encoding), len(data)
 
     def read_file(self, c: Candidate) -> None:
         if c.identity in self.seen:
@@ -187,7 +195,6 @@ class _Loader:
             self.count(size)
             self.parts.append(Measured(c.shown, "text", size, chars, ends_newline))
             return
-        self.count(len(data))
         self.add(c.shown, data, len(data))
 
     def _count_plain(self, shown: str, fh: BinaryIO) -> tuple[int, int, bool] | None:
@@ -211,7 +218,6 @@ class _Loader:
         except OSError as exc:
             self.skipped.append(Skipped(shown, "unreadable", exc.strerror or str(exc)))
             return
-        self.count(len(data))
         self.add(shown, data, len(data))
 
 
@@ -287,8 +293,10 @@ def _load(
         else:
             plan.extend(_explicit(raw, loader, options))
     on_disk = sum(c.size for c in plan if c is not None)
-    if on_disk > options.max_input_size:
-        raise loader.over_total(on_disk)
+    if on_disk > options.max_input_size and not measure_only:
+        loadable = sum(c.size for c in plan if c is not None and not _binary_on_disk(c))
+        if loadable > options.max_input_size:
+            raise loader.over_total(loadable)
     for candidate in plan:
         if candidate is not None:
             loader.read_file(candidate)
@@ -297,9 +305,23 @@ def _load(
         if stream is None:
             raise InputError("stdin is closed but '-' was given as an input")
         loader.read_stream(stream, STDIN_PATH, WAITING)
+    if measure_only and loader.total > options.max_input_size:
+        over = loader.over_total(loader.total)
+        over.inventory = Inventory.from_parts(loader.parts, loader.skipped)
+        raise over
     if not loader.parts:
         raise InputError(_nothing(loader.skipped))
     return loader
+
+
+def _binary_on_disk(c: Candidate) -> bool:
+    """Whether the file would be skipped as binary (decided on its head, as a load decides)."""
+    try:
+        with open(c.path, "rb") as fh:
+            head = fh.read(SNIFF)
+    except OSError:
+        return True
+    return looks_binary(head) and compression_of(head) is None and not _is_pdf(c.shown, head)
 
 
 def _nothing(skipped: list[Skipped]) -> str:

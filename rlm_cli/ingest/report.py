@@ -71,21 +71,33 @@ def dry_run(
 ) -> int:
     """`rlm ask --dry-run`: decide exactly as a run would, print the manifest on stdout, call no model
     and build no `context` (lengths only). The question may be left out: when the last argument is
-    an existing path, all are paths."""
-    import json
+    an existing path, all are paths; over --max-input-size, the manifest is printed, then the error."""
     import os
     import sys
 
-    from rlm_cli.ingest import measure_corpus, options_from_flags
+    from rlm_cli.ingest import OverLimit, measure_corpus, options_from_flags
 
     paths = list(inputs)
     if paths and paths[-1] != "-" and not os.path.lexists(paths[-1]):
         paths.pop()
     notify = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    corpus = measure_corpus(stdin_paths(paths), options_from_flags(flags), notify=notify)
+    try:
+        corpus = measure_corpus(stdin_paths(paths), options_from_flags(flags), notify=notify)
+    except OverLimit as over:
+        if over.inventory is None:
+            raise
+        _print_manifest(over.inventory, as_json)
+        raise
+    _print_manifest(corpus, as_json)
+    return 0
+
+
+def _print_manifest(corpus: Inventory, as_json: bool) -> None:
+    import json
+    import sys
+
     if as_json:
         sys.stdout.write(json.dumps(manifest_json(corpus), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(manifest_text(corpus))
     sys.stdout.flush()
-    return 0

@@ -178,9 +178,18 @@ class Worker:
             raise _Final()
 
         def FINAL_VAR(name_or_value: Any) -> None:  # noqa: N802
-            """Give the value of a variable (by name, or the value itself) as the final answer."""
-            if isinstance(name_or_value, str) and name_or_value.strip() in self.ns:
-                name_or_value = self.ns[name_or_value.strip()]
+            """Give the value of a variable (by name, or the value itself) as the final answer.
+
+            A string that looks like a name but names nothing is a mistake, not the answer.
+            """
+            if isinstance(name_or_value, str):
+                name = name_or_value.strip()
+                if name in self.ns:
+                    name_or_value = self.ns[name]
+                elif name.isidentifier():
+                    raise NameError(
+                        f"FINAL_VAR: no variable named {name!r}; define it first or use FINAL(value)"
+                    )
             FINAL(name_or_value)
 
         def SHOW_VARS() -> dict[str, str]:  # noqa: N802
