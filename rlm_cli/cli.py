@@ -73,7 +73,9 @@ def _split_inputs(inputs: list[str]) -> tuple[list[str], str]:
     *paths, question = inputs
     if not question.strip():
         raise UsageError("the question is empty")
-    return paths, question
+    from rlm_cli.question import check_question
+
+    return paths, check_question(question)
 
 
 def _stdin_paths(paths: list[str]) -> list[str]:

@@ -153,11 +153,12 @@ class Run:
             blocks = self._blocks_to_run(reply)
             if not blocks:
                 final = parse.text_final(reply)
+                report = prompts.NO_CODE
                 if final is not None:
-                    answer = self._resolve_text_final(repl, final)
+                    answer, error = self._resolve_text_final(repl, final)
                     if answer is not None:
                         return answer, CONFIRMED
-                report = prompts.NO_CODE
+                    report = error or report
                 self.last_outcome = feedback.OUTPUT
             else:
                 answer, report = self._run_blocks(repl, iteration, blocks)
@@ -176,7 +177,7 @@ class Run:
                     else report,
                 }
             )
-        return self._last_call(messages), UNCONFIRMED
+        return self._last_call(messages, repl), UNCONFIRMED
 
     def _output_limit(self) -> int:
         """Small models lose the thread in long outputs: compact style shows less unless output_limit was
@@ -239,11 +240,12 @@ class Run:
         self._notice(f"the model repeated the same code with the same {what}; nudged it to change course")
         return [feedback.repeat_nudge(times, failed=feedback.outcome(cell.output, cell.error) != feedback.OUTPUT)]
 
-    def _resolve_text_final(self, repl: ReplHost, final: parse.TextFinal) -> str | None:
+    def _resolve_text_final(self, repl: ReplHost, final: parse.TextFinal) -> tuple[str | None, str | None]:
+        """The answer a prose FINAL/FINAL_VAR gives, or None and the error to report (an unknown name)."""
         if not final.is_var:
-            return final.value
+            return final.value, None
         cell = repl.execute(f"FINAL_VAR({final.value!r})")
-        return cell.final
+        return cell.final, cell.error or None
 
     def _run_blocks(self, repl: ReplHost, iteration: int, blocks: list[str]) -> tuple[str | None, str]:
         reports: list[str] = []
@@ -278,14 +280,22 @@ class Run:
             self.last_outcome = feedback.outcome(cell.output, cell.error)
         return None, "\n\n".join(reports)
 
-    def _last_call(self, messages: list[Message]) -> str | None:
-        """Out of iterations: one more request asks for the answer; it is reported as unconfirmed."""
+    def _last_call(self, messages: list[Message], repl: ReplHost) -> str | None:
+        """Out of iterations: one more request asks for the answer; it is reported as unconfirmed.
+
+        Code in that reply is not run and never printed as an answer: a FINAL written in its prose
+        wins, then the best partial answer, then what the prose says."""
         messages.append({"role": "user", "content": prompts.LAST_CALL})
         reply = self._root(messages, self.iterations + 1)
-        final = parse.text_final(reply)
-        if final is not None and not final.is_var:
-            return final.value
-        return reply.strip() or self.best
+        said = parse.prose(reply)
+        final = parse.text_final(said)
+        if final is not None:
+            answer, _ = self._resolve_text_final(repl, final)
+            if answer is not None:
+                return answer
+        if parse.code_blocks(reply) or said != reply.strip():
+            return self.best or said or None
+        return said or self.best
 
     def _finish(self, answer: str | None, status: str, code: ExitCode, error: str | None = None) -> Result:
         result = Result(
