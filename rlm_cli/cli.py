@@ -22,6 +22,8 @@ from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import doctor as doctor_cmd
 from rlm_cli.commands import history as history_cmd
 from rlm_cli.commands import models as models_cmd
+from rlm_cli.commands._help import PromptStyle, ReadableCommand
+from rlm_cli.commands._usage import OneLineErrors
 from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
 
 EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{int(c)} {m}" for c, m in EXIT_CODE_MEANINGS.items()) + "."
@@ -34,6 +36,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    cls=OneLineErrors,
 )
 
 
@@ -89,7 +93,7 @@ def _stdin_paths(paths: list[str]) -> list[str]:
     return ["-"]
 
 
-@app.command(epilog=EXIT_CODES_HELP)
+@app.command(epilog=EXIT_CODES_HELP, cls=ReadableCommand)
 def ask(
     inputs: Annotated[
         list[str],
@@ -102,45 +106,50 @@ def ask(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m", help="Root model. [env: RLM_MODEL]",
+            "--model", "-m", metavar="MODEL", help="Root model. [env: RLM_MODEL]",
             autocompletion=completions_cmd.complete_model,
         ),
     ] = None,
     sub_model: Annotated[
         str | None,
         typer.Option(
-            "--sub-model",
-            help="Model for llm_query sub-calls (default: --model).",
+            "--sub-model", metavar="MODEL",
+            help="Model for llm_query sub-calls (default --model).",
             autocompletion=completions_cmd.complete_model,
         ),
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint. [env: RLM_BASE_URL]")
+        str | None, typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint. [env: RLM_BASE_URL]")
     ] = None,
     max_iterations: Annotated[
-        int | None, typer.Option("--max-iterations", min=1, help="Root turns before a last call (default 20).")
+        int | None,
+        typer.Option("--max-iterations", metavar="N", min=1, help="Root turns before a last call (default 20)."),
     ] = None,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", min=1, help="Sub-calls in flight at once (default 8).")
+        int | None, typer.Option("--concurrency", metavar="N", min=1, help="Sub-calls in flight at once (default 8).")
     ] = None,
     output_limit: Annotated[
         int | None,
-        typer.Option("--output-limit", min=100, help="Characters of REPL output shown to the model (default 4000)."),
+        typer.Option(
+            "--output-limit", metavar="CHARS", min=100,
+            help="Characters of REPL output shown to the model (default 4000).",
+        ),
     ] = None,
     request_timeout: Annotated[
-        float | None, typer.Option("--request-timeout", help="Seconds per model request (default 120).")
+        float | None,
+        typer.Option("--request-timeout", metavar="SECONDS", help="Seconds per model request (default 120)."),
     ] = None,
     prompt_style: Annotated[
-        str | None,
+        PromptStyle | None,
         typer.Option(
             "--prompt-style",
-            help="auto, compact (small local models) or full. auto picks from the model name (default auto).",
+            help="compact suits small local models; auto picks from the model name (default auto).",
         ),
     ] = None,
     cell_timeout: Annotated[
         float | None,
         typer.Option(
-            "--cell-timeout", min=0.1,
+            "--cell-timeout", metavar="SECONDS", min=0.1,
             help="Seconds one REPL cell may run before it is interrupted (default 60).",
         ),
     ] = None,
@@ -154,19 +163,34 @@ def ask(
     ] = None,
     max_depth: Annotated[
         int | None,
-        typer.Option("--max-depth", min=1, help="Levels of rlm_query children; 1: plain sub-calls (default 1)."),
+        typer.Option(
+            "--max-depth", metavar="N", min=1, help="Levels of rlm_query children; 1: plain sub-calls (default 1).",
+        ),
     ] = None,
     max_subcalls: Annotated[
-        int | None, typer.Option("--max-subcalls", min=0, help="Sub-calls for the whole run (default unlimited).")
+        int | None,
+        typer.Option("--max-subcalls", metavar="N", min=0, help="Sub-calls for the whole run (default unlimited)."),
     ] = None,
     max_tokens: Annotated[
-        int | None, typer.Option("--max-tokens", min=1, help="Tokens for the whole run, all calls (default unlimited).")
+        int | None,
+        typer.Option(
+            "--max-tokens", metavar="N", min=1,
+            help="Tokens for the whole run, all calls (default unlimited).",
+        ),
     ] = None,
     max_cost: Annotated[
-        float | None, typer.Option("--max-cost", help="USD for the whole run, by the price table (default unlimited).")
+        float | None,
+        typer.Option(
+            "--max-cost", metavar="USD",
+            help="USD for the whole run, by the price table (default unlimited).",
+        ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds of wall clock for the whole run (default unlimited).")
+        float | None,
+        typer.Option(
+            "--timeout", metavar="SECONDS",
+            help="Seconds of wall clock for the whole run (default unlimited).",
+        ),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the sub-call cache.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document with the answer and usage.")] = False,
@@ -176,28 +200,30 @@ def ask(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="Config profile. [env: RLM_PROFILE]",
+            "--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]",
             autocompletion=completions_cmd.complete_profile,
         ),
     ] = None,
     include: Annotated[
-        list[str] | None, typer.Option("--include", help="Only files matching this glob (repeatable).")
+        list[str] | None, typer.Option("--include", metavar="GLOB", help="Only files matching this glob (repeatable).")
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Leave out paths matching this glob (repeatable).")
+        list[str] | None,
+        typer.Option("--exclude", metavar="GLOB", help="Leave out paths matching this glob (repeatable)."),
     ] = None,
     ext: Annotated[
-        list[str] | None, typer.Option("--ext", help="Only these extensions, e.g. --ext py,md (repeatable).")
+        list[str] | None,
+        typer.Option("--ext", metavar="EXT", help="Only these extensions, e.g. --ext py,md (repeatable)."),
     ] = None,
     hidden: Annotated[bool, typer.Option("--hidden", help="Also read hidden files and directories.")] = False,
     no_ignore: Annotated[
         bool, typer.Option("--no-ignore", help="Ignore .gitignore/.ignore files and the default ignores.")
     ] = False,
     max_file_size: Annotated[
-        str | None, typer.Option("--max-file-size", help="Skip files larger than this (e.g. 10M).")
+        str | None, typer.Option("--max-file-size", metavar="SIZE", help="Skip files larger than this (e.g. 10M).")
     ] = None,
     max_input_size: Annotated[
-        str | None, typer.Option("--max-input-size", help="Fail if the input is larger (default 4G).")
+        str | None, typer.Option("--max-input-size", metavar="SIZE", help="Fail if the input is larger (default 4G).")
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be loaded (files, sizes, tokens); no model call.")
@@ -212,6 +238,8 @@ def ask(
     """Ask QUESTION about the PATHs (or stdin). The answer goes to stdout, progress to stderr."""
     if as_json and jsonl:
         raise _fail("--json and --jsonl cannot be used together", ExitCode.USAGE)
+    if quiet and verbose:
+        raise _fail("--quiet and --verbose cannot be used together", ExitCode.USAGE)
     ingest = {
         "include": include, "exclude": exclude, "ext": ext, "hidden": hidden, "no_ignore": no_ignore,
         "max_file_size": max_file_size, "max_input_size": max_input_size,
@@ -232,7 +260,7 @@ def ask(
                 "concurrency": concurrency,
                 "output_limit": output_limit,
                 "request_timeout": request_timeout,
-                "prompt_style": prompt_style,
+                "prompt_style": prompt_style.value if prompt_style else None,
                 "cell_timeout": cell_timeout,
                 "sandbox": sandbox.value if sandbox else None,
                 "max_depth": max_depth,
@@ -267,10 +295,11 @@ def _ask(
     from rlm_cli.ingest import load_corpus, options_from_flags
     from rlm_cli.render import renderer
     from rlm_cli.render.answer import print_answer
-    from rlm_cli.settings import require_key, resolve_settings
+    from rlm_cli.settings import check_flags, require_key, resolve_settings
     from rlm_cli.trace import recorder_for
 
     paths, question = _split_inputs(inputs)
+    check_flags(flags)
     settings = resolve_settings(flags, profile=profile)
     require_key(settings)
     corpus = load_corpus(_stdin_paths(paths), options_from_flags(ingest or {}), notify=_notify)
@@ -326,10 +355,10 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(cache_cmd.app, name="cache")
 app.command("doctor")(doctor_cmd.doctor)
 app.command("models")(models_cmd.models)
-app.command("completions")(completions_cmd.completions)
+app.command("completions", cls=ReadableCommand)(completions_cmd.completions)
 app.command("bench")(bench_cmd.bench)
 app.command("logs")(history_cmd.logs)
-app.command("show")(history_cmd.show)
+app.command("show", cls=ReadableCommand)(history_cmd.show)
 
 
 def _exit_without_waiting(code: int = int(ExitCode.INTERRUPTED)) -> None:

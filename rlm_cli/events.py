@@ -141,6 +141,7 @@ class Notice(Event):
     type: ClassVar[str] = "notice"
     level: str
     message: str
+    safety: bool = False  # what model code may do (e.g. --sandbox off): shown even with -q
 
 
 @dataclass(kw_only=True)

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rlm_cli import paths
-from rlm_cli.errors import ConfigError
+from rlm_cli.errors import ConfigError, UsageError
 from rlm_cli.models.pricing import Price, parse_overrides
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -267,6 +267,24 @@ def _pick_key(base_url: str, candidates: list[KeyCandidate]) -> tuple[str | None
         if candidate.url is None or candidate.url == base_url:
             return candidate.key, candidate.source
     return None, "none"
+
+
+def flag_name(setting: str) -> str:
+    return "--" + setting.replace("_", "-")
+
+
+def check_flags(flags: Mapping[str, Any]) -> None:
+    """A bad value typed as a flag is a usage error naming the flag (env and file values stay config errors)."""
+    for name, value in flags.items():
+        if value is None or name not in SETTING_NAMES or name == "api_key":
+            continue
+        try:
+            _validate(Settings(**{name: _convert(name, value, flag_name(name))}))
+        except ConfigError as exc:
+            message = str(exc)
+            if message.startswith(name + " "):
+                message = flag_name(name) + message[len(name):]
+            raise UsageError(message) from None
 
 
 def _validate(s: Settings) -> None:

@@ -135,7 +135,7 @@ def test_a_budget_that_runs_out_before_any_answer_says_so(serve, tmp_path: Path)
 
 def test_a_limit_that_can_never_be_met_is_a_config_error(serve, tmp_path: Path, monkeypatch) -> None:
     server = serve(scripted([block("FINAL('x')")]))
-    assert "max_cost must be positive" in ask(tmp_path, "--max-cost", "0").stderr
+    assert "--max-cost must be positive" in ask(tmp_path, "--max-cost", "0").stderr
     monkeypatch.setenv("RLM_MAX_TOKENS", "lots")
     result = ask(tmp_path)
     assert result.exit_code == 4

@@ -97,11 +97,23 @@ def test_the_prompt_style_flag_overrides_the_automatic_choice(serve, tmp_path) -
     assert "compact prompts" not in result.stderr
 
 
-def test_an_unknown_prompt_style_is_a_one_line_config_error(serve, tmp_path) -> None:
+def test_an_unknown_prompt_style_flag_is_a_one_line_usage_error(serve, tmp_path) -> None:
     doc = tmp_path / "doc.txt"
     doc.write_text("hello")
     serve(scripted(['```repl\nFINAL("ok")\n```']))
     result = runner.invoke(app, ["ask", str(doc), "q", "--prompt-style", "tiny"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "rlm: error: --prompt-style must be one of auto, compact, full, got 'tiny' (see rlm ask --help)"
+    )
+
+
+def test_an_unknown_prompt_style_in_the_environment_is_a_one_line_config_error(serve, tmp_path, monkeypatch) -> None:
+    doc = tmp_path / "doc.txt"
+    doc.write_text("hello")
+    serve(scripted(['```repl\nFINAL("ok")\n```']))
+    monkeypatch.setenv("RLM_PROMPT_STYLE", "tiny")
+    result = runner.invoke(app, ["ask", str(doc), "q"])
     assert result.exit_code == 4
     assert result.stderr.strip() == "rlm: error: prompt_style must be one of auto, compact, full, got 'tiny'"
 

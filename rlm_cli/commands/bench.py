@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rlm_cli.commands._help import PromptStyle
 from rlm_cli.commands._shared import note, user_errors
 from rlm_cli.errors import ExitCode, RlmError, UsageError
 
@@ -42,40 +43,62 @@ def _seeds(spec: str) -> list[int]:
 def bench(
     window: Annotated[
         int | None,
-        typer.Option("--window", min=1024, help="The model's context window in tokens (for direct and for 5x sizes)."),
+        typer.Option(
+            "--window", metavar="TOKENS", min=1024,
+            help="The model's context window in tokens (for direct and for 5x sizes).",
+        ),
     ] = None,
     sizes: Annotated[
-        str, typer.Option("--sizes", help="Input sizes: characters (8000, 64k, 1m) or window multiples (0.5x, 20x).")
+        str,
+        typer.Option(
+            "--sizes", metavar="SIZES",
+            help="Input sizes: characters (8000, 64k, 1m) or window multiples (0.5x, 20x).",
+        ),
     ] = DEFAULT_SIZES,
     families: Annotated[
-        str | None, typer.Option("--families", help="Task families, comma-separated (default: all).")
+        str | None, typer.Option("--families", metavar="NAMES", help="Task families, comma-separated (default: all).")
     ] = None,
     seeds: Annotated[
-        str, typer.Option("--seeds", help="Seeds, comma-separated; one task per family, size and seed.")
+        str,
+        typer.Option("--seeds", metavar="SEEDS", help="Seeds, comma-separated; one task per family, size and seed."),
     ] = "1",
-    methods: Annotated[str, typer.Option("--methods", help="direct, rlm or both (comma-separated).")] = "direct,rlm",
+    methods: Annotated[
+        str,
+        typer.Option("--methods", metavar="METHODS", help="direct, rlm or both (comma-separated)."),
+    ] = "direct,rlm",
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1.0, help="Seconds one rlm task may run (its rlm ask --timeout).")
+        float,
+        typer.Option(
+            "--timeout", metavar="SECONDS", min=1.0,
+            help="Seconds one rlm task may run (its rlm ask --timeout).",
+        ),
     ] = 600.0,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Model. [env: RLM_MODEL]")] = None,
-    sub_model: Annotated[str | None, typer.Option("--sub-model", help="Model for llm_query sub-calls.")] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="Endpoint. [env: RLM_BASE_URL]")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", metavar="MODEL", help="Model. [env: RLM_MODEL]")] = None,
+    sub_model: Annotated[
+        str | None, typer.Option("--sub-model", metavar="MODEL", help="Model for llm_query sub-calls.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", metavar="URL", help="Endpoint. [env: RLM_BASE_URL]")
+    ] = None,
     max_iterations: Annotated[
-        int | None, typer.Option("--max-iterations", min=1, help="Root turns per rlm task (default 20).")
+        int | None, typer.Option("--max-iterations", metavar="N", min=1, help="Root turns per rlm task (default 20).")
     ] = None,
     request_timeout: Annotated[
-        float | None, typer.Option("--request-timeout", help="Seconds per model request (default 120).")
+        float | None,
+        typer.Option("--request-timeout", metavar="SECONDS", help="Seconds per model request (default 120)."),
     ] = None,
     prompt_style: Annotated[
-        str | None, typer.Option("--prompt-style", help="auto, compact or full (default auto).")
+        PromptStyle | None, typer.Option("--prompt-style", help="Prompt for the root model (default auto).")
     ] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="Config profile. [env: RLM_PROFILE]")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
 ) -> None:
     """Measure accuracy, tokens, cost and time on generated tasks with known answers."""
     flags = {"model": model, "sub_model": sub_model, "base_url": base_url, "max_iterations": max_iterations,
-             "request_timeout": request_timeout, "prompt_style": prompt_style}
+             "request_timeout": request_timeout, "prompt_style": prompt_style.value if prompt_style else None}
     with user_errors():
         try:
             code = _bench(window, sizes, families, seeds, methods, timeout, flags, profile, as_json, quiet)
@@ -91,8 +114,9 @@ def _bench(
     from rlm_cli.bench import report, store, tasks
     from rlm_cli.bench.runner import METHODS, Outcome, Plan, run_plan
     from rlm_cli.bench.sizes import parse_sizes
-    from rlm_cli.settings import require_key, resolve_settings
+    from rlm_cli.settings import check_flags, require_key, resolve_settings
 
+    check_flags(flags)
     chosen_methods = _names(methods, METHODS, "method")
     if "direct" in chosen_methods and window is None:
         raise UsageError("the direct method needs the model's window: give --window TOKENS (or --methods rlm)")

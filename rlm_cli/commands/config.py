@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rlm_cli.commands._help import ReadableCommand
 from rlm_cli.commands._shared import note, user_errors
 from rlm_cli.commands.completions import complete_profile, complete_setting
 from rlm_cli.errors import ConfigError, UsageError
@@ -24,7 +25,8 @@ app = typer.Typer(
 ProfileOption = Annotated[
     str | None,
     typer.Option(
-        "--profile", help="Act on [profiles.NAME] instead of the top level.", autocompletion=complete_profile
+        "--profile", metavar="NAME", help="Act on [profiles.NAME] instead of the top level.",
+        autocompletion=complete_profile,
     ),
 ]
 NameArgument = Annotated[
@@ -65,7 +67,8 @@ def show(
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="Show this profile. [env: RLM_PROFILE]", autocompletion=complete_profile
+            "--profile", metavar="NAME", help="Show this profile. [env: RLM_PROFILE]",
+            autocompletion=complete_profile,
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
@@ -119,7 +122,7 @@ def _checked(name: str, raw: str) -> Any:
             value = normalise_url(value)
         _validate(Settings(**{name: value}))
     except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc).removeprefix("rlm config set: ")) from None
     return value
 
 
@@ -134,7 +137,7 @@ def _read_secret(value: str | None) -> str:
     return sys.stdin.readline().strip()
 
 
-@app.command("set")
+@app.command("set", cls=ReadableCommand)
 def set_cmd(
     name: NameArgument,
     value: Annotated[
@@ -155,6 +158,11 @@ def set_cmd(
             key = _read_secret(value)
             if not key:
                 raise UsageError("the key is empty")
+            if value not in (None, "-"):
+                note(
+                    "warning: a key typed on the command line stays in your shell history and shows in `ps`; "
+                    "prefer `rlm config set api_key` (hidden prompt) or piping it to `rlm config set api_key -`"
+                )
             url = config_store.file_base_url(config_path, profile)
             stored = config_store.set_key(config_path, profile, key, url)
             note(f"stored api_key{where} in {stored} (readable only by you); it is sent only to {url}")
@@ -173,7 +181,7 @@ def set_cmd(
                 )
 
 
-@app.command("unset")
+@app.command("unset", cls=ReadableCommand)
 def unset_cmd(name: NameArgument, profile: ProfileOption = None) -> None:
     """Remove NAME from config.toml (api_key: from keys.toml too), so the default applies again."""
     from rlm_cli import config_store, paths

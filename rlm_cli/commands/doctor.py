@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rlm_cli.commands._shared import user_errors
 from rlm_cli.commands.completions import complete_model, complete_profile
 from rlm_cli.errors import ConfigError, ExitCode
 
@@ -52,20 +53,24 @@ def doctor(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m", help="Check this model. [env: RLM_MODEL]", autocompletion=complete_model
+            "--model", "-m", metavar="MODEL", help="Check this model. [env: RLM_MODEL]", autocompletion=complete_model
         ),
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="Check this endpoint. [env: RLM_BASE_URL]")
+        str | None, typer.Option("--base-url", metavar="URL", help="Check this endpoint. [env: RLM_BASE_URL]")
     ] = None,
     profile: Annotated[
         str | None,
         typer.Option(
-            "--profile", help="Check this profile. [env: RLM_PROFILE]", autocompletion=complete_profile
+            "--profile", metavar="NAME", help="Check this profile. [env: RLM_PROFILE]", autocompletion=complete_profile
         ),
     ] = None,
 ) -> None:
     """Check config, key, endpoint, model, local servers and sandbox; exit 0 only if `rlm ask` would work."""
+    from rlm_cli.settings import check_flags
+
+    with user_errors():
+        check_flags({"model": model, "base_url": base_url})
     checks = run_checks({"model": model, "base_url": base_url}, profile)
     typer.echo(report(checks))
     failed = next((c.fails for c in checks if c.fails is not None), None)

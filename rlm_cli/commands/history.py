@@ -35,7 +35,7 @@ def _secs(value: float | None) -> str:
 def logs(
     as_json: Annotated[bool, typer.Option("--json", help="Print the list as one JSON array.")] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="Show only the N newest runs.")
+        int | None, typer.Option("--limit", "-n", metavar="N", min=1, help="Show only the N newest runs.")
     ] = None,
 ) -> None:
     """List past runs, newest first: id, when, status, tokens, cost, duration, question."""

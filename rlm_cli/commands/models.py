@@ -14,19 +14,22 @@ from rlm_cli.errors import ConfigError, ModelError
 
 def models(
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="List this endpoint's models. [env: RLM_BASE_URL]")
+        str | None, typer.Option("--base-url", metavar="URL", help="List this endpoint's models. [env: RLM_BASE_URL]")
     ] = None,
     profile: Annotated[
         str | None,
-        typer.Option("--profile", help="Config profile. [env: RLM_PROFILE]", autocompletion=complete_profile),
+        typer.Option(
+            "--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]", autocompletion=complete_profile,
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ) -> None:
     """List the models the endpoint serves (GET /models), one per line; remembered for TAB."""
     from rlm_cli.models import catalog
-    from rlm_cli.settings import require_key, resolve_settings
+    from rlm_cli.settings import check_flags, require_key, resolve_settings
 
     with user_errors():
+        check_flags({"base_url": base_url})
         settings = resolve_settings({"base_url": base_url}, profile=profile)
         timeout = min(10.0, settings.request_timeout)
         listing = catalog.fetch(settings.base_url, require_key(settings), timeout=timeout)

@@ -94,7 +94,8 @@ class Run:
         try:
             with ReplHost(
                 self.corpus, self.pool.handle, output_limit=self._output_limit(), cell_timeout=s.cell_timeout,
-                sandbox=s.sandbox == "on", on_notice=lambda m: self.emit(Notice(level="warning", message=m)),
+                sandbox=s.sandbox == "on",
+                on_notice=lambda m: self.emit(Notice(level="warning", message=m, safety=True)),
             ) as repl:
                 answer, status = self._loop(repl)
             code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS

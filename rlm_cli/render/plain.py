@@ -69,7 +69,7 @@ class PlainRenderer:
         if isinstance(event, Notice):
             if event.level == "error":
                 return [f"rlm: error: {event.message}"]
-            return [f"rlm: {event.level}: {event.message}"] if self.verbosity > 0 else []
+            return [f"rlm: {event.level}: {event.message}"] if self.verbosity > 0 or event.safety else []
         if self.verbosity <= 0:
             return []
         if isinstance(event, RunStarted):
