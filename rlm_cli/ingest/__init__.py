@@ -32,21 +32,12 @@ PDF_MAGIC = b"%PDF-"
 
 
 @dataclass(frozen=True)
-class IngestOptions:
-    """What to load and how much (flags of `rlm ask`)."""
+class IngestOptions(Filters):
+    """What to load and how much (flags of `rlm ask`): the walk's filters plus the size limits."""
 
-    hidden: bool = False
-    no_ignore: bool = False
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    extensions: tuple[str, ...] = ()
     max_file_size: int | None = None
     max_input_size: int = DEFAULT_MAX_INPUT
     stdin_notice_after: float = 3.0
-
-    @property
-    def filters(self) -> Filters:
-        return Filters(self.hidden, self.no_ignore, self.include, self.exclude, self.extensions)
 
 
 def options_from_flags(flags: dict[str, Any]) -> IngestOptions:
@@ -237,7 +228,7 @@ def _explicit(raw: str, loader: _Loader, options: IngestOptions) -> list[Candida
         return []
     if stat.S_ISDIR(st.st_mode):
         found: list[Candidate] = []
-        walk(raw, options.filters, found, loader.skipped)
+        walk(raw, options, found, loader.skipped)
         return found
     if stat.S_ISREG(st.st_mode):
         shown = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
