@@ -162,3 +162,28 @@ def test_placeholders_copied_from_instructions_are_recognised(answer: str, place
 def test_matches_that_only_echo_the_search_word_ask_for_whole_lines() -> None:
     output = "9\n" + "archive_catalog_report\n" * 9
     assert feedback.output_hint(output) == feedback.ECHO_HINT
+
+
+LOG = "08:00 INFO service=api ok\n08:01 ERROR service=queue broker lost leader\n"
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "word"),
+    [
+        ("Which service failed first and took the others down?", LOG, "ERROR"),
+        ("Why did the rollout fail?", "Traceback (most recent call last):\n", "Traceback"),
+        ("Which service failed first?", "no levels here\n", "service"),
+        ("How many records have the label 'billing'?", LOG, "billing"),
+        ("Which request failed with error E42?", LOG, "E42"),
+        ("Which user logged in last?", LOG, "logged"),
+    ],
+)
+def test_the_first_search_for_a_failure_question_over_a_log_is_its_error_level(
+    question: str, text: str, word: str
+) -> None:
+    assert feedback.first_search_word(question, text) == word
+
+
+def test_the_plain_search_prints_whole_lines_one_per_line() -> None:
+    code = feedback.plain_search("ERROR")
+    assert "for line in lines[:10]:\n    print(line)" in code

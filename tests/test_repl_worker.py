@@ -41,6 +41,16 @@ def test_final_ends_the_cell_at_once(repl: ReplHost) -> None:
     assert cell.final == "yes" and cell.output == ""
 
 
+def test_final_spelled_final_or_final_in_lower_case_is_accepted(repl: ReplHost) -> None:
+    assert repl.execute("Final('a')").final == "a"
+    assert repl.execute("final('b')").final == "b"
+
+
+def test_a_variable_named_final_shadows_the_alias_and_is_listed(repl: ReplHost) -> None:
+    repl.execute("final = 3")
+    assert "final" in repl.execute("print(SHOW_VARS())").output
+
+
 def test_final_var_takes_a_name_or_a_value(repl: ReplHost) -> None:
     assert repl.execute("n = 42\nFINAL_VAR('n')").final == "42"
     assert repl.execute("FINAL_VAR([1, 2])").final == "[\n  1,\n  2\n]"

@@ -199,8 +199,34 @@ def plain_search(word: str, several_files: bool = False) -> str:
         )
     return (
         f'```repl\nlines = [line for line in context.splitlines() if "{word}" in line]\nprint(len(lines))\n'
-        "print(lines[:5])\n```"
+        "for line in lines[:10]:\n    print(line)\n```"
     )
+
+
+_FAILURE_QUESTION = re.compile(
+    r"\b(?:fail\w*|error\w*|crash\w*|outage|exception\w*|broke\w*|went wrong|root cause|go(?:ne|es)? down)\b",
+    re.IGNORECASE,
+)
+LOG_LEVELS = ("ERROR", "FATAL", "CRITICAL", "Traceback", "Exception")
+
+
+def failure_word(question: str, text: str) -> str | None:
+    """For a question about failures over a log: the error level the text uses ("ERROR", ...), which
+    finds the failing lines where a word of the question ("failed", "service") finds noise or nothing."""
+    if not _FAILURE_QUESTION.search(question):
+        return None
+    return next((level for level in LOG_LEVELS if level in text), None)
+
+
+def first_search_word(question: str, text: str) -> str | None:
+    """The word a good first search looks for: a quoted word or code in the question first, then the
+    error level of a log for a question about failures, then the question's likeliest word."""
+    word = question_word(question)
+    quoted = re.search(r"['\"`]([^'\"`\n]{3,60})['\"`]", question)
+    coded = word is not None and (word.isupper() or "_" in word or any(c.isdigit() for c in word))
+    if quoted or coded:
+        return word
+    return failure_word(question, text) or word
 
 
 def is_typed_output(code: str) -> bool:
@@ -243,7 +269,7 @@ def is_bare_final(code: str) -> bool:
     return (
         isinstance(call, ast.Call)
         and isinstance(call.func, ast.Name)
-        and call.func.id in ("FINAL", "FINAL_VAR")
+        and call.func.id in ("FINAL", "FINAL_VAR", "Final", "final")
         and all(isinstance(a, ast.Constant) for a in call.args)
     )
 

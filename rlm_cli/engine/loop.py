@@ -79,6 +79,7 @@ class Run:
         self.free_reminders = FREE_REMINDERS
         self.seen_cells: dict[tuple[str, str], int] = {}
         self.last_outcome = feedback.OUTPUT
+        self.evidence: list[tuple[str, str]] = []
 
     def execute(self) -> Result:
         s = self.settings
@@ -267,6 +268,10 @@ class Run:
                 )
             )
             placeholder = cell.final is not None and feedback.is_placeholder(cell.final)
+            if cell.final is not None and self._should_reread(code, placeholder):
+                fresh = self._reread(cell.final, iteration)
+                if fresh is not None or not placeholder:
+                    return fresh or cell.final, ""
             if placeholder:
                 self._notice(f"the model answered with a placeholder ({cell.final!r}); asked for the real value")
             elif cell.final is not None:
@@ -279,15 +284,42 @@ class Run:
                 )
             )
             self.last_outcome = feedback.outcome(cell.output, cell.error)
+            if self.last_outcome == feedback.OUTPUT and all(cell.output != out for _, out in self.evidence):
+                self.evidence.append((code, cell.output))
         return None, "\n\n".join(reports)
+
+    def _should_reread(self, code: str, placeholder: bool) -> bool:
+        """Compact style, after code has printed something: a FINAL typed in by hand (or a placeholder)."""
+        return self.style == prompts.COMPACT and bool(self.evidence) and (placeholder or feedback.is_bare_final(code))
+
+    def _reread(self, typed: str, iteration: int) -> str | None:
+        """A fresh reading of what the code printed, when it differs from a small model's typed FINAL.
+
+        At the end of a long REPL transcript a small model often types the first name it saw, a
+        refusal or a placeholder, while the same model asked plainly over the same output answers
+        better. The fresh answer wins when the two disagree (None: it agrees, or says nothing usable);
+        a computed FINAL (from a variable) is never second-guessed."""
+        reply = self._root(prompts.evidence_answer(self.question, self.evidence), iteration)
+        fresh = parse.prose(reply) or reply.strip()
+        final = parse.text_final(fresh)
+        fresh = (final.value if final is not None and not final.is_var else fresh).strip()
+        if not fresh or feedback.is_placeholder(fresh) or _agrees(typed, fresh):
+            return None
+        self._notice(f"the model typed {typed[:80]!r}; a fresh reading of its search output says {fresh[:80]!r}")
+        return fresh
 
     def _last_call(self, messages: list[Message], repl: ReplHost) -> str | None:
         """Out of iterations: one more request asks for the answer; it is reported as unconfirmed.
 
         Code in that reply is not run and never printed as an answer: a FINAL written in its prose
-        wins, then the best partial answer, then what the prose says."""
-        messages.append({"role": "user", "content": prompts.LAST_CALL})
-        reply = self._root(messages, self.iterations + 1)
+        wins, then the best partial answer, then what the prose says. In compact style, when code has
+        printed something, the request is a fresh one: those outputs and the question, nothing else."""
+        if self.style == prompts.COMPACT and self.evidence:
+            self._notice("out of turns: asked for the answer from what the code printed")
+            reply = self._root(prompts.evidence_answer(self.question, self.evidence), self.iterations + 1)
+        else:
+            messages.append({"role": "user", "content": prompts.LAST_CALL})
+            reply = self._root(messages, self.iterations + 1)
         said = parse.prose(reply)
         final = parse.text_final(said)
         if final is not None:
@@ -324,6 +356,12 @@ class Run:
         )
         self.emit(RunFinished(result=result.to_dict()))
         return result
+
+
+def _agrees(typed: str, fresh: str) -> bool:
+    """The same answer, give or take case, quotes and surrounding words."""
+    a, b = (" ".join(x.lower().strip(" .\"'`").split()) for x in (typed, fresh))
+    return bool(a) and bool(b) and (a in b or b in a)
 
 
 def _notes(cell: CellResult) -> list[str]:

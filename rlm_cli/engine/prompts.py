@@ -13,8 +13,8 @@ from rlm_cli.corpus import Corpus
 from rlm_cli.engine import feedback
 
 COMPACT_AFTER_OUTPUT_TEXT = (
-    'If the output above answers the question, reply with ```repl\nFINAL("the answer")\n```\n'
-    "Otherwise reply with one ```repl code block that searches further."
+    "If the output above answers the question, reply with one ```repl block that calls FINAL with that "
+    "answer written inside, as in the example. Otherwise reply with one ```repl code block that searches further."
 )
 FULL = "full"
 COMPACT = "compact"
@@ -83,11 +83,11 @@ COMPACT_EXAMPLE: tuple[tuple[str, str], ...] = (
     (
         "assistant",
         '```repl\nlines = [line for line in context.splitlines() if "E42" in line]\nprint(len(lines))\n'
-        "print(lines[:5])\n```",
+        "for line in lines[:10]:\n    print(line)\n```",
     ),
     (
         "user",
-        "Code block output:\n1\n['10:02 ERROR E42 user=bob']\n\nQuestion: Which user got error E42?\n"
+        "Code block output:\n1\n10:02 ERROR E42 user=bob\n\nQuestion: Which user got error E42?\n"
         "Turn 2. " + COMPACT_AFTER_OUTPUT_TEXT,
     ),
     ("assistant", '```repl\nFINAL("bob")\n```'),
@@ -157,6 +157,15 @@ LAST_CALL = (
     "You are out of turns. Answer now from what your code has found so far: reply with FINAL(your answer) "
     "and nothing else."
 )
+EVIDENCE_ANSWER = """\
+Below is Python code that searched a long text (the variable `context`), what each search printed, \
+then a question about that text.
+
+{evidence}
+
+Question: {question}
+Answer the question using only what the searches printed. Reply with the answer only."""
+EVIDENCE_LIMIT = 6000
 
 # Model names that say the model is small: a size marker (0.5b, 1.5b, 3b, 7b, 135m) or a known
 # small family. A marker after "a" (a3b: active parameters of a larger mixture) is not a size.
@@ -211,7 +220,7 @@ def first_turn(
     if style == COMPACT:
         tips = f"\n{DOCUMENTS_TIP}\n" if len(docs) > 1 else ""
         head = corpus.preview(300)[0]
-        word = feedback.question_word(question)
+        word = feedback.first_search_word(question, corpus.text)
         start = f" A good first step:\n{feedback.plain_search(word, len(docs) > 1)}" if word else ""
         return COMPACT_FIRST_TURN.format(
             listing=_listing(corpus, 8), head=head, tips=tips, start=start, **common
@@ -258,6 +267,22 @@ def step_report(
         parts.append(f"Hint: {hint}")
     parts.extend(notes)
     return "\n".join(parts)
+
+
+def evidence_answer(question: str, steps: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """A fresh, short request for the answer from what the code printed (compact style, out of turns):
+    a small model answers a plain question over a few lines far better than at the end of a long REPL
+    transcript that keeps telling it it cannot see the text. The code says what each number printed
+    means; later steps are kept when some must be left out."""
+    blocks: list[str] = []
+    used = 0
+    for code, output in reversed(steps):
+        block = f"Code:\n```\n{code.strip()}\n```\nIt printed:\n<<<\n{output.strip()}\n>>>"
+        if blocks and used + len(block) > EVIDENCE_LIMIT:
+            break
+        blocks.insert(0, block)
+        used += len(block)
+    return [{"role": "user", "content": EVIDENCE_ANSWER.format(evidence="\n\n".join(blocks), question=question)}]
 
 
 def next_instruction(style: str, outcome: str) -> str:

@@ -37,6 +37,7 @@ PROTECTED = (
     "read",
     "locate",
 )
+FINAL_ALIASES = ("Final", "final")  # small models' spellings of FINAL: accepted, not protected
 
 
 class _Final(BaseException):
@@ -200,6 +201,7 @@ class Worker:
                 if not k.startswith("_")
                 and k not in PROTECTED
                 and k not in ("answer", "__builtins__")
+                and not (k in FINAL_ALIASES and v is FINAL)
                 and not isinstance(v, types.ModuleType)
             }
 
@@ -214,6 +216,7 @@ class Worker:
             "rlm_query_batched": rlm_query_batched,
             "FINAL": FINAL,
             "FINAL_VAR": FINAL_VAR,
+            **dict.fromkeys(FINAL_ALIASES, FINAL),
             "SHOW_VARS": SHOW_VARS,
             "answer": {"content": "", "ready": False},
             "re": re,
