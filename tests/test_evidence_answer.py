@@ -60,6 +60,12 @@ def test_a_final_computed_by_code_is_not_second_guessed(serve) -> None:
     assert result.answer == "queue" and fresh_requests(server) == []
 
 
+def test_a_typed_final_that_copies_a_whole_printed_line_is_kept(serve) -> None:
+    server = serve(scripted([SEARCH, '```repl\nFINAL("2")\n```'], sub=lambda prompt: "1"))
+    result, _ = ask(server)
+    assert result.answer == "2" and fresh_requests(server) == []
+
+
 def test_full_style_takes_the_typed_final_as_it_is(serve) -> None:
     server = serve(scripted([SEARCH, '```repl\nFINAL("checkout")\n```'], sub=lambda prompt: "queue"))
     result, _ = ask(server, style="full")

@@ -187,3 +187,23 @@ def test_the_first_search_for_a_failure_question_over_a_log_is_its_error_level(
 def test_the_plain_search_prints_whole_lines_one_per_line() -> None:
     code = feedback.plain_search("ERROR")
     assert "for line in lines[:10]:\n    print(line)" in code
+
+
+def test_a_which_file_defines_question_searches_for_the_definition_not_every_use() -> None:
+    search = feedback.definition_search("Which file defines `load_ledger`?", "load_ledger")
+    assert search is not None and r"\s+load_ledger\b" in search and "def|class" in search
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [("Where is ledger used?", "ledger"), ("Which file calls `load_ledger`?", "load_ledger"),
+     ("Which file defines the ledger?", "ledger")],
+)
+def test_other_questions_get_no_definition_search(question: str, word: str) -> None:
+    assert feedback.definition_search(question, word) is None
+
+
+def test_a_value_printed_on_a_line_of_its_own_counts_as_printed_alone() -> None:
+    outputs = ["116\nrecord 1 | label: billing"]
+    assert feedback.printed_alone(" 116 ", outputs)
+    assert not feedback.printed_alone("billing", outputs)

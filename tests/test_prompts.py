@@ -121,3 +121,9 @@ def test_an_unknown_prompt_style_in_the_environment_is_a_one_line_config_error(s
 def test_the_compact_first_turn_offers_a_first_search_built_from_the_question() -> None:
     turn = prompts.first_turn("Which request id failed with an ERROR?", corpus("x" * 50), 6, style=prompts.COMPACT)
     assert "A good first step:\n" + feedback.plain_search("ERROR") in turn
+
+
+def test_the_compact_first_turn_for_a_definition_question_greps_for_the_definition() -> None:
+    question = "Which file defines `load_ledger`?"
+    turn = prompts.first_turn(question, corpus("a" * 100, "b" * 100), 6, style=prompts.COMPACT)
+    assert feedback.definition_search(question, "load_ledger") in turn

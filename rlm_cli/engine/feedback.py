@@ -190,6 +190,27 @@ def question_word(question: str) -> str | None:
     return best
 
 
+DEFINERS = r"(?:def|class|function|func|fn|struct|interface|enum|trait|type|const|let|var)\s+"
+_DEFINITION_QUESTION = re.compile(r"\bdefin(?:e|es|ed|ing|ition)\b|\bdeclar(?:e|es|ed|ation)\b", re.IGNORECASE)
+
+
+def is_identifier(word: str) -> bool:
+    """A name as code writes it: snake_case, camelCase or with digits (not a plain English word)."""
+    return bool(re.fullmatch(r"[A-Za-z_]\w*", word)) and (
+        "_" in word or any(c.isdigit() for c in word) or bool(re.search(r"[a-z][A-Z]", word))
+    )
+
+
+def definition_search(question: str, word: str | None) -> str | None:
+    """For "which file defines `name`?": a grep for where it is defined, not every place it is used
+    (callers and imports outnumber the definition, and a small model answers with the first hit)."""
+    if word is None or not is_identifier(word) or not _DEFINITION_QUESTION.search(question):
+        return None
+    return (
+        f'```repl\nhits = grep(r"{DEFINERS}{word}\\b")\nprint(len(hits))\nfor hit in hits[:10]:\n    print(hit)\n```'
+    )
+
+
 def plain_search(word: str, several_files: bool = False) -> str:
     """Code a small model can copy: every line containing `word`, counted, the first few shown (with
     grep's path:line when there are several files, so "which file" is answered by the output)."""
@@ -227,6 +248,12 @@ def first_search_word(question: str, text: str) -> str | None:
     if quoted or coded:
         return word
     return failure_word(question, text) or word
+
+
+def printed_alone(answer: str, outputs: list[str]) -> bool:
+    """The answer is a whole line some code printed (a count, a computed value), copied as it was."""
+    value = answer.strip()
+    return bool(value) and any(value == line.strip() for output in outputs for line in output.splitlines())
 
 
 def is_typed_output(code: str) -> bool:

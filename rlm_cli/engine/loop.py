@@ -268,7 +268,7 @@ class Run:
                 )
             )
             placeholder = cell.final is not None and feedback.is_placeholder(cell.final)
-            if cell.final is not None and self._should_reread(code, placeholder):
+            if cell.final is not None and self._should_reread(code, cell.final, placeholder):
                 fresh = self._reread(cell.final, iteration)
                 if fresh is not None or not placeholder:
                     return fresh or cell.final, ""
@@ -288,9 +288,14 @@ class Run:
                 self.evidence.append((code, cell.output))
         return None, "\n\n".join(reports)
 
-    def _should_reread(self, code: str, placeholder: bool) -> bool:
-        """Compact style, after code has printed something: a FINAL typed in by hand (or a placeholder)."""
-        return self.style == prompts.COMPACT and bool(self.evidence) and (placeholder or feedback.is_bare_final(code))
+    def _should_reread(self, code: str, final: str, placeholder: bool) -> bool:
+        """Compact style, after code has printed something: a FINAL typed in by hand (or a placeholder),
+        unless it copies a whole printed line (a count or value the code computed is not re-read)."""
+        if self.style != prompts.COMPACT or not self.evidence:
+            return False
+        if placeholder:
+            return True
+        return feedback.is_bare_final(code) and not feedback.printed_alone(final, [out for _, out in self.evidence])
 
     def _reread(self, typed: str, iteration: int) -> str | None:
         """A fresh reading of what the code printed, when it differs from a small model's typed FINAL.
