@@ -25,6 +25,7 @@ from rlm_cli.commands import models as models_cmd
 from rlm_cli.commands._help import PromptStyle, ReadableCommand
 from rlm_cli.commands._usage import OneLineErrors
 from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
+from rlm_cli.render.safe_text import error_line
 
 EXIT_CODES_HELP = "Exit codes: " + "; ".join(f"{int(c)} {m}" for c, m in EXIT_CODE_MEANINGS.items()) + "."
 
@@ -66,7 +67,7 @@ def _debug() -> bool:
 
 
 def _fail(message: str, code: ExitCode) -> typer.Exit:
-    sys.stderr.write(f"rlm: error: {message}\n")
+    sys.stderr.write(error_line(message))
     sys.stderr.flush()
     return typer.Exit(int(code))
 
@@ -320,7 +321,7 @@ def _ask(
         if not stops.stdout_gone():
             sys.stderr.write(f"rlm: interrupted: {follows}\n")
     elif result.error and result.status == "error":
-        sys.stderr.write(f"rlm: error: {result.error}\n")
+        sys.stderr.write(error_line(result.error))
     elif result.status == "exhausted":
         follows = "best answer so far follows" if result.answer is not None else "no answer yet"
         sys.stderr.write(f"rlm: warning: {result.error}; {follows}\n")

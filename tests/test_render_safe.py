@@ -105,3 +105,23 @@ def test_the_header_draws_a_hostile_question_visibly() -> None:
 
     console.print(render_run(hostile_run()[:1]))
     assert SHOWN in console.file.getvalue() and "\x1b]" not in console.file.getvalue()
+
+
+def test_bidi_overrides_and_isolates_are_shown_not_applied() -> None:
+    assert safe("admin\u202e\u2066txt.exe") == "admin\\u202e\\u2066txt.exe"
+
+
+def test_an_error_line_quoting_a_hostile_file_name_reaches_stderr_escaped(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    missing = tmp_path / "logs\x1b[2J\u202e.txt"
+    env = {**os.environ, "RLM_BASE_URL": "http://127.0.0.1:9/v1", "RLM_MODEL": "m"}
+    done = subprocess.run(
+        [sys.executable, "-m", "rlm_cli", "ask", str(missing), "q?"], capture_output=True, text=True, timeout=60,
+        env=env,
+    )
+    assert done.returncode != 0
+    assert done.stderr.startswith("rlm: error: ") and "\x1b" not in done.stderr and "\u202e" not in done.stderr
+    assert "logs\\x1b[2J\\u202e.txt" in done.stderr

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import typer
 
 from rlm_cli.errors import RlmError
+from rlm_cli.render.safe_text import error_line
 
 
 @contextmanager
@@ -17,7 +18,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except RlmError as exc:
-        sys.stderr.write(f"rlm: error: {exc}\n")
+        sys.stderr.write(error_line(str(exc)))
         sys.stderr.flush()
         raise typer.Exit(int(exc.exit_code)) from None
 

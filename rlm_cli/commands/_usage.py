@@ -22,6 +22,8 @@ from typer._click.exceptions import (
 from typer.core import TyperGroup
 from typer.exceptions import Abort
 
+from rlm_cli.render.safe_text import error_line
+
 _REWORDED = (
     (re.compile(r"^Value error, (.*)$"), r"\1"),
     (re.compile(r"^Input should be greater than or equal to (\S+)$"), r"must be at least \1"),
@@ -82,7 +84,7 @@ def describe(exc: UsageError) -> str:
 
 
 def _exit(message: str, code: int) -> NoReturn:
-    sys.stderr.write(f"rlm: error: {message}\n")
+    sys.stderr.write(error_line(message))
     sys.stderr.flush()
     sys.exit(code)
 
