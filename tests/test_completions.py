@@ -100,8 +100,8 @@ def test_bash_completes_commands_and_options(shell_env: dict[str, str]) -> None:
 
 def test_bash_completes_model_names_from_the_cached_list(shell_env: dict[str, str]) -> None:
     cache_models(shell_env, ["gpt-4.1", "gpt-4.1-mini", "o3"])
-    replies = bash(["rlm ask -m gpt", "rlm doctor --model "], shell_env)
-    assert replies == ["gpt-4.1 gpt-4.1-mini", "gpt-4.1 gpt-4.1-mini o3"]
+    replies = bash(["rlm ask -m gpt", "rlm doctor --model ", "rlm bench --sub-model gpt-4.1-"], shell_env)
+    assert replies == ["gpt-4.1 gpt-4.1-mini", "gpt-4.1 gpt-4.1-mini o3", "gpt-4.1-mini"]
 
 
 def test_bash_completes_model_names_with_colons(shell_env: dict[str, str]) -> None:
@@ -131,8 +131,8 @@ def test_zsh_loads_the_script_and_offers_completions(shell_env: dict[str, str]) 
 def test_bash_completes_profile_and_setting_names(shell_env: dict[str, str], isolated_env: Path) -> None:
     isolated_env.mkdir()
     (isolated_env / "config.toml").write_text('[profiles.local]\nmodel = "m"\n\n[profiles.work]\nmodel = "n"\n')
-    replies = bash(["rlm ask --profile ", "rlm config set max_it"], shell_env)
-    assert replies == ["local work", "max_iterations"]
+    replies = bash(["rlm ask --profile ", "rlm config set max_it", "rlm bench --profile w"], shell_env)
+    assert replies == ["local work", "max_iterations", "work"]
 
 
 def test_zsh_autoloaded_from_fpath_completes_on_the_first_tab(shell_env: dict[str, str]) -> None:

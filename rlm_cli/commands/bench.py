@@ -15,6 +15,7 @@ import typer
 
 from rlm_cli.commands._help import PromptStyle
 from rlm_cli.commands._shared import note, user_errors
+from rlm_cli.commands.completions import complete_model, complete_profile
 from rlm_cli.errors import ExitCode, RlmError, UsageError
 
 DEFAULT_SIZES = "1x,5x,20x"
@@ -73,9 +74,17 @@ def bench(
             help="Seconds one rlm task may run (its rlm ask --timeout).",
         ),
     ] = 600.0,
-    model: Annotated[str | None, typer.Option("--model", "-m", metavar="MODEL", help="Model. [env: RLM_MODEL]")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", metavar="MODEL", help="Model. [env: RLM_MODEL]", autocompletion=complete_model
+        ),
+    ] = None,
     sub_model: Annotated[
-        str | None, typer.Option("--sub-model", metavar="MODEL", help="Model for llm_query sub-calls.")
+        str | None,
+        typer.Option(
+            "--sub-model", metavar="MODEL", help="Model for llm_query sub-calls.", autocompletion=complete_model
+        ),
     ] = None,
     base_url: Annotated[
         str | None, typer.Option("--base-url", metavar="URL", help="Endpoint. [env: RLM_BASE_URL]")
@@ -91,7 +100,10 @@ def bench(
         PromptStyle | None, typer.Option("--prompt-style", help="Prompt for the root model (default auto).")
     ] = None,
     profile: Annotated[
-        str | None, typer.Option("--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]")
+        str | None,
+        typer.Option(
+            "--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]", autocompletion=complete_profile
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
