@@ -12,6 +12,12 @@ from rlm_cli.errors import RlmError
 from rlm_cli.render.safe_text import error_line
 
 
+def sub_app(name: str, help_text: str) -> typer.Typer:
+    """A command group (`rlm config ...`) built like every other: help on no arguments, Click's plain
+    help (no Rich markup), no per-group completion commands."""
+    return typer.Typer(name=name, help=help_text, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn an RlmError into `rlm: error: ...` on stderr and its documented exit code."""

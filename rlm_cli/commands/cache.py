@@ -8,14 +8,11 @@ from typing import Annotated
 
 import typer
 
-from rlm_cli.commands._shared import note, user_errors
+from rlm_cli.commands._shared import note, sub_app, user_errors
 
-app = typer.Typer(
-    name="cache",
-    help="The sub-call cache: identical llm_query calls are answered from disk (rlm ask --no-cache skips it).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+app = sub_app(
+    "cache",
+    "The sub-call cache: identical llm_query calls are answered from disk (rlm ask --no-cache skips it).",
 )
 
 

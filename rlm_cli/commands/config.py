@@ -10,16 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from rlm_cli.commands._help import ReadableCommand
-from rlm_cli.commands._shared import note, user_errors
+from rlm_cli.commands._shared import note, sub_app, user_errors
 from rlm_cli.commands.completions import complete_profile, complete_setting
 from rlm_cli.errors import ConfigError, UsageError
 
-app = typer.Typer(
-    name="config",
-    help="Inspect and edit the settings (config.toml; keys go in keys.toml, readable only by you).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
+app = sub_app(
+    "config",
+    "Inspect and edit the settings (config.toml; keys go in keys.toml, readable only by you).",
 )
 
 ProfileOption = Annotated[
