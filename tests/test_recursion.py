@@ -69,6 +69,19 @@ def test_a_child_searches_the_parents_input_in_its_own_repl_at_depth_2(serve, tm
     assert server.sub_requests() == []
 
 
+def test_a_child_on_the_parents_input_reads_the_parents_copy_instead_of_writing_its_own(
+    serve, tmp_path: Path
+) -> None:
+    here = "import os\nhere = os.path.exists('.context.txt')\n"
+    serve(tree({
+        "q": [block(here + "FINAL(rlm_query('child q') + f' parent has a copy: {here}')")],
+        "child q": [block(here + "FINAL(f'child has a copy: {here}, reads: {context.split()[-1]}')")],
+    }))
+    result = runner.invoke(app, ["ask", str(doc(tmp_path)), "q", "--max-depth", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "child has a copy: False, reads: banana parent has a copy: True\n"
+
+
 def test_depth_3_passes_each_child_its_own_context_and_the_deepest_call_is_plain(serve, tmp_path: Path) -> None:
     server = serve(tree({
         "top": [block("FINAL(rlm_query('level one', context='abc'))")],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 from rlm_cli.corpus import Corpus
 from rlm_cli.engine import feedback, parse, prompts
@@ -56,8 +57,10 @@ class Run:
         tree: Tree | None = None,
         depth: int = 0,
         parent: str | None = None,
+        context_file: Path | None = None,
     ) -> None:
-        """A root run makes its Tree (ledger, client, cache); a child (rlm_query) shares its parent's."""
+        """A root run makes its Tree (ledger, client, cache); a child (rlm_query) shares its parent's,
+        and its copy of the input on disk when it works on the same input (`context_file`)."""
         self.question = question
         self.corpus = corpus
         self.settings = settings
@@ -67,6 +70,7 @@ class Run:
         self.tree = tree or Tree(settings, emit)
         self.depth = depth
         self.step_prefix = f"{parent}/" if parent else ""
+        self.context_file = context_file
         self.ledger = self.tree.ledger
         self.pool = SubcallPool(self.tree, emit, corpus, depth, settings.effective_sub_model)
         self.cell_limit: float | None = None
@@ -97,7 +101,9 @@ class Run:
                 self.corpus, self.pool.handle, output_limit=self._output_limit(), cell_timeout=s.cell_timeout,
                 sandbox=s.sandbox == "on",
                 on_notice=lambda m: self.emit(Notice(level="warning", message=m, safety=True)),
+                context_file=self.context_file,
             ) as repl:
+                self.pool.context_file = repl.context_file
                 answer, status = self._loop(repl)
             code = ExitCode.OK if status == CONFIRMED else ExitCode.MAX_ITERATIONS
             return self._finish(answer, status, code)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rlm_cli.corpus import Corpus, Part
@@ -189,6 +190,7 @@ class SubcallPool:
         self.default_model = model or tree.settings.effective_sub_model
         self.usage = Usage()
         self.parent: str | None = None
+        self.context_file: Path | None = None  # the run's copy of its input, which children share
 
     def handle(self, request: QueryRequest) -> list[str]:
         """Answer a batch from the worker, in order; a recursive child runs on a batch thread."""
@@ -276,7 +278,7 @@ class SubcallPool:
         settings = self.tree.settings.with_overrides(model=model, sub_model=model)
         child = Run(
             prompt, corpus, settings, nested_emit(self.emit, depth, call_id),
-            tree=self.tree, depth=depth, parent=call_id,
+            tree=self.tree, depth=depth, parent=call_id, context_file=self.context_file if context is None else None,
         )
         result = child.execute()
         if result.status == INTERRUPTED:

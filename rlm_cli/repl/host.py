@@ -77,7 +77,10 @@ class ReplHost:
         limits: dict[str, int] | None = None,
         read_paths: list[str] | None = None,
         max_message: int | None = None,
+        context_file: Path | None = None,
     ) -> None:
+        """`context_file`: a parent's copy of the same text (an rlm_query child over the parent's
+        input), read from there instead of writing the input to disk once more."""
         self.corpus = corpus
         self.on_query = on_query
         self.output_limit = output_limit
@@ -85,7 +88,8 @@ class ReplHost:
         self.sandbox = sandbox
         self.on_notice = on_notice or (lambda message: None)
         self.scratch = Path(tempfile.mkdtemp(prefix="rlm-scratch-"))
-        self.context_file = self.scratch / ".context.txt"
+        self.shared_context = context_file is not None
+        self.context_file = context_file or self.scratch / ".context.txt"
         self.limits = limits if limits is not None else policy.limits_for(len(corpus.text), cell_timeout, sandbox)
         self.read_paths = read_paths if read_paths is not None else _input_files(corpus)
         self.max_message = max_message or MESSAGE_HEADROOM + 12 * len(corpus.text)
@@ -94,8 +98,9 @@ class ReplHost:
         self._messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
 
     def __enter__(self) -> ReplHost:
-        with self.context_file.open("w", encoding="utf-8", newline="") as fh:
-            fh.write(self.corpus.text)
+        if not self.shared_context:
+            with self.context_file.open("w", encoding="utf-8", newline="") as fh:
+                fh.write(self.corpus.text)
         self._start()
         return self
 
@@ -134,6 +139,7 @@ class ReplHost:
             {
                 "op": "init",
                 "context_file": str(self.context_file),
+                "scratch": str(self.scratch),
                 "documents": self.corpus.manifest(),
                 "output_limit": self.output_limit,
                 "sandbox": {"scratch": str(self.scratch), "read_paths": self.read_paths} if self.sandbox else None,

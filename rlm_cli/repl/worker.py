@@ -137,7 +137,7 @@ class Worker:
         self.scratch = ""
 
     def setup(self, message: dict[str, Any]) -> None:
-        self.scratch = os.path.dirname(os.path.abspath(message["context_file"]))
+        self.scratch = message.get("scratch") or os.path.dirname(os.path.abspath(message["context_file"]))
         with open(message["context_file"], encoding="utf-8", newline="") as fh:
             self.context = fh.read()
         self.documents = message.get("documents", [])
