@@ -6,7 +6,7 @@ The fresh request is one user message (no system prompt), so the loopback server
 
 from __future__ import annotations
 
-from fake_openai import FakeOpenAI, scripted
+from fake_openai import FakeOpenAI, Reply, scripted
 
 from rlm_cli.corpus import Corpus, Part
 from rlm_cli.engine import prompts
@@ -77,6 +77,13 @@ def test_a_typed_final_before_any_output_is_not_reread(serve) -> None:
     server = serve(scripted([empty, '```repl\nFINAL("checkout")\n```'], sub=lambda prompt: "queue"))
     result, _ = ask(server)
     assert result.answer == "checkout" and fresh_requests(server) == []
+
+
+def test_a_fresh_reading_that_fails_keeps_the_typed_answer(serve) -> None:
+    server = serve(scripted([SEARCH, '```repl\nFINAL("checkout")\n```'], sub=lambda prompt: Reply("", status=500)))
+    result, events = ask(server)
+    assert result.answer == "checkout" and result.status == "confirmed"
+    assert any("fresh reading failed" in n for n in notices(events))
 
 
 def test_a_placeholder_final_after_output_is_answered_from_the_output(serve) -> None:

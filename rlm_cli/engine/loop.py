@@ -310,7 +310,11 @@ class Run:
         refusal or a placeholder, while the same model asked plainly over the same output answers
         better. The fresh answer wins when the two disagree (None: it agrees, or says nothing usable);
         a computed FINAL (from a variable) is never second-guessed."""
-        reply = self._root(prompts.evidence_answer(self.question, self.evidence), iteration)
+        try:
+            reply = self._root(prompts.evidence_answer(self.question, self.evidence), iteration)
+        except RlmError as exc:
+            self._notice(f"kept the typed answer: the fresh reading failed ({exc})")
+            return None
         fresh = parse.prose(reply) or reply.strip()
         final = parse.text_final(fresh)
         fresh = (final.value if final is not None and not final.is_var else fresh).strip()
