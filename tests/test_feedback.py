@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rlm_cli.engine import feedback, prompts
@@ -207,3 +209,17 @@ def test_a_value_printed_on_a_line_of_its_own_counts_as_printed_alone() -> None:
     outputs = ["116\nrecord 1 | label: billing"]
     assert feedback.printed_alone(" 116 ", outputs)
     assert not feedback.printed_alone("billing", outputs)
+
+
+def test_a_how_many_distinct_question_counts_the_values_written_after_the_word() -> None:
+    search = feedback.first_search("How many distinct users appear in the records?", "user=al user=bo user=al\n")
+    assert search is not None
+    code = search.removeprefix("```repl\n").removesuffix("\n```")
+    printed: list[object] = []
+    exec(code, {"re": re, "context": "1 user=al x\n2 user: bo y\n3 user=al z\n", "print": printed.append})
+    assert printed == [2, "al", "bo"]
+
+
+def test_a_how_many_question_without_distinct_counts_lines() -> None:
+    search = feedback.first_search("How many records have the label 'billing'?", "label: billing\n")
+    assert search == feedback.plain_search("billing")

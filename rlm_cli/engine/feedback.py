@@ -211,6 +211,32 @@ def definition_search(question: str, word: str | None) -> str | None:
     )
 
 
+_DISTINCT_QUESTION = re.compile(
+    r"\b(?:how many|number of|count(?: of)?(?: the)?)\s+(?:distinct|unique|different)\b", re.IGNORECASE
+)
+
+
+def distinct_search(question: str, word: str | None) -> str | None:
+    """For "how many distinct users?": the values written after the word (user=alice, user: bob),
+    counted once each (the set is made in the first line: a small model rewrites the rest into the
+    worked example's shape). Counting the lines that mention the word answers a different question."""
+    if word is None or not re.fullmatch(r"[A-Za-z_][\w-]*", word) or not _DISTINCT_QUESTION.search(question):
+        return None
+    return (
+        f'```repl\ndistinct = sorted(set(re.findall(r"\\b{word}\\W{{1,3}}([\\w.:@/-]+)", context)))\n'
+        "print(len(distinct))\nfor value in distinct[:10]:\n    print(value)\n```"
+    )
+
+
+def first_search(question: str, text: str, several_files: bool = False) -> str | None:
+    """The code suggested as a first step: shaped by the question (a definition, a distinct count),
+    else every line with the word the text most likely uses."""
+    word = first_search_word(question, text)
+    if word is None:
+        return None
+    return definition_search(question, word) or distinct_search(question, word) or plain_search(word, several_files)
+
+
 def plain_search(word: str, several_files: bool = False) -> str:
     """Code a small model can copy: every line containing `word`, counted, the first few shown (with
     grep's path:line when there are several files, so "which file" is answered by the output)."""

@@ -220,8 +220,7 @@ def first_turn(
     if style == COMPACT:
         tips = f"\n{DOCUMENTS_TIP}\n" if len(docs) > 1 else ""
         head = corpus.preview(300)[0]
-        word = feedback.first_search_word(question, corpus.text)
-        search = feedback.definition_search(question, word) or (word and feedback.plain_search(word, len(docs) > 1))
+        search = feedback.first_search(question, corpus.text, len(docs) > 1)
         start = f" A good first step:\n{search}" if search else ""
         return COMPACT_FIRST_TURN.format(
             listing=_listing(corpus, 8), head=head, tips=tips, start=start, **common
