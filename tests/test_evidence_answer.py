@@ -116,3 +116,16 @@ def test_the_fresh_request_keeps_the_latest_steps_when_they_do_not_all_fit() -> 
     assert "4444" in content and "0000" not in content
     assert len(content) < prompts.EVIDENCE_LIMIT + 1000
     assert content.index("print(3)") < content.index("print(4)")
+
+
+def test_a_typed_number_inside_a_larger_fresh_number_does_not_agree_with_it(serve) -> None:
+    server = serve(scripted([SEARCH, '```repl\nFINAL("4")\n```'], sub=lambda prompt: "14"))
+    result, _ = ask(server)
+    assert result.answer == "14"
+
+
+def test_the_same_values_spaced_differently_agree_and_the_typed_form_is_kept(serve) -> None:
+    server = serve(scripted([SEARCH, '```repl\nFINAL("101,202")\n```'], sub=lambda prompt: "101, 202."))
+    result, events = ask(server)
+    assert result.answer == "101,202"
+    assert not any("fresh reading" in n for n in notices(events))

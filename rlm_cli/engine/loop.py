@@ -7,6 +7,7 @@ lives only in the worker; the root model sees metadata and what its own code pri
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from pathlib import Path
@@ -374,9 +375,10 @@ class Run:
 
 
 def _agrees(typed: str, fresh: str) -> bool:
-    """The same answer, give or take case, quotes and surrounding words."""
-    a, b = (" ".join(x.lower().strip(" .\"'`").split()) for x in (typed, fresh))
-    return bool(a) and bool(b) and (a in b or b in a)
+    """The same answer, give or take case, punctuation, spacing and surrounding words: every word of
+    one is a word of the other (so "4" does not agree with "14", but "queue" agrees with "It is queue.")."""
+    a, b = ({w.strip(".") for w in re.findall(r"[\w.@/:-]+", x.lower())} - {""} for x in (typed, fresh))
+    return bool(a) and bool(b) and (a <= b or b <= a)
 
 
 def _notes(cell: CellResult) -> list[str]:
