@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from rlm_cli.cli import app
 from rlm_cli.corpus import Corpus, Part
-from rlm_cli.engine import feedback, prompts
+from rlm_cli.engine import feedback, first_search, prompts
 
 runner = CliRunner()
 
@@ -126,4 +126,4 @@ def test_the_compact_first_turn_offers_a_first_search_built_from_the_question() 
 def test_the_compact_first_turn_for_a_definition_question_greps_for_the_definition() -> None:
     question = "Which file defines `load_ledger`?"
     turn = prompts.first_turn(question, corpus("a" * 100, "b" * 100), 6, style=prompts.COMPACT)
-    assert feedback.definition_search(question, "load_ledger") in turn
+    assert first_search.definition_search(question, "load_ledger") in turn

@@ -11,6 +11,7 @@ import re
 
 from rlm_cli.corpus import Corpus
 from rlm_cli.engine import feedback
+from rlm_cli.engine.first_search import first_search
 
 COMPACT_AFTER_OUTPUT_TEXT = (
     "If the output above answers the question, reply with one ```repl block that calls FINAL with that "
@@ -220,7 +221,7 @@ def first_turn(
     if style == COMPACT:
         tips = f"\n{DOCUMENTS_TIP}\n" if len(docs) > 1 else ""
         head = corpus.preview(300)[0]
-        search = feedback.first_search(question, corpus.text, len(docs) > 1)
+        search = first_search(question, corpus.text, len(docs) > 1)
         start = f" A good first step:\n{search}" if search else ""
         return COMPACT_FIRST_TURN.format(
             listing=_listing(corpus, 8), head=head, tips=tips, start=start, **common
