@@ -22,7 +22,15 @@ from rlm_cli.commands import config as config_cmd
 from rlm_cli.commands import doctor as doctor_cmd
 from rlm_cli.commands import history as history_cmd
 from rlm_cli.commands import models as models_cmd
-from rlm_cli.commands._help import PromptStyle, ReadableCommand
+from rlm_cli.commands._help import ReadableCommand
+from rlm_cli.commands._options import (
+    BaseUrlOption,
+    ModelOption,
+    ProfileOption,
+    PromptStyleOption,
+    RequestTimeoutOption,
+    SubModelOption,
+)
 from rlm_cli.commands._usage import OneLineErrors
 from rlm_cli.errors import EXIT_CODE_MEANINGS, ExitCode, RlmError, UsageError
 from rlm_cli.render.safe_text import error_line
@@ -104,24 +112,9 @@ def ask(
             show_default=False,
         ),
     ],
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", "-m", metavar="MODEL", help="Root model. [env: RLM_MODEL]",
-            autocompletion=completions_cmd.complete_model,
-        ),
-    ] = None,
-    sub_model: Annotated[
-        str | None,
-        typer.Option(
-            "--sub-model", metavar="MODEL",
-            help="Model for llm_query sub-calls (default --model).",
-            autocompletion=completions_cmd.complete_model,
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", metavar="URL", help="OpenAI-compatible endpoint. [env: RLM_BASE_URL]")
-    ] = None,
+    model: ModelOption = None,
+    sub_model: SubModelOption = None,
+    base_url: BaseUrlOption = None,
     max_iterations: Annotated[
         int | None,
         typer.Option("--max-iterations", metavar="N", min=1, help="Root turns before a last call (default 20)."),
@@ -136,17 +129,8 @@ def ask(
             help="Characters of REPL output shown to the model (default 4000).",
         ),
     ] = None,
-    request_timeout: Annotated[
-        float | None,
-        typer.Option("--request-timeout", metavar="SECONDS", help="Seconds per model request (default 120)."),
-    ] = None,
-    prompt_style: Annotated[
-        PromptStyle | None,
-        typer.Option(
-            "--prompt-style",
-            help="compact suits small local models; auto picks from the model name (default auto).",
-        ),
-    ] = None,
+    request_timeout: RequestTimeoutOption = None,
+    prompt_style: PromptStyleOption = None,
     cell_timeout: Annotated[
         float | None,
         typer.Option(
@@ -198,13 +182,7 @@ def ask(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON event per line on stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show only the answer and errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show full code and outputs.")] = False,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]",
-            autocompletion=completions_cmd.complete_profile,
-        ),
-    ] = None,
+    profile: ProfileOption = None,
     include: Annotated[
         list[str] | None, typer.Option("--include", metavar="GLOB", help="Only files matching this glob (repeatable).")
     ] = None,

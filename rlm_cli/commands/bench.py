@@ -13,9 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from rlm_cli.commands._help import PromptStyle
+from rlm_cli.commands._options import (
+    BaseUrlOption,
+    ModelOption,
+    ProfileOption,
+    PromptStyleOption,
+    RequestTimeoutOption,
+    SubModelOption,
+)
 from rlm_cli.commands._shared import note, user_errors
-from rlm_cli.commands.completions import complete_model, complete_profile
 from rlm_cli.errors import ExitCode, RlmError, UsageError
 
 DEFAULT_SIZES = "1x,5x,20x"
@@ -74,37 +80,15 @@ def bench(
             help="Seconds one rlm task may run (its rlm ask --timeout).",
         ),
     ] = 600.0,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", "-m", metavar="MODEL", help="Model. [env: RLM_MODEL]", autocompletion=complete_model
-        ),
-    ] = None,
-    sub_model: Annotated[
-        str | None,
-        typer.Option(
-            "--sub-model", metavar="MODEL", help="Model for llm_query sub-calls.", autocompletion=complete_model
-        ),
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", metavar="URL", help="Endpoint. [env: RLM_BASE_URL]")
-    ] = None,
+    model: ModelOption = None,
+    sub_model: SubModelOption = None,
+    base_url: BaseUrlOption = None,
     max_iterations: Annotated[
         int | None, typer.Option("--max-iterations", metavar="N", min=1, help="Root turns per rlm task (default 20).")
     ] = None,
-    request_timeout: Annotated[
-        float | None,
-        typer.Option("--request-timeout", metavar="SECONDS", help="Seconds per model request (default 120)."),
-    ] = None,
-    prompt_style: Annotated[
-        PromptStyle | None, typer.Option("--prompt-style", help="Prompt for the root model (default auto).")
-    ] = None,
-    profile: Annotated[
-        str | None,
-        typer.Option(
-            "--profile", metavar="NAME", help="Config profile. [env: RLM_PROFILE]", autocompletion=complete_profile
-        ),
-    ] = None,
+    request_timeout: RequestTimeoutOption = None,
+    prompt_style: PromptStyleOption = None,
+    profile: ProfileOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document instead of the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr.")] = False,
 ) -> None:
