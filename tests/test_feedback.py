@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rlm_cli.engine import feedback, prompts
@@ -173,3 +175,17 @@ def test_a_value_printed_on_a_line_of_its_own_counts_as_printed_alone() -> None:
     outputs = ["116\nrecord 1 | label: billing"]
     assert feedback.printed_alone(" 116 ", outputs)
     assert not feedback.printed_alone("billing", outputs)
+
+
+@pytest.mark.parametrize("several_files", [False, True])
+def test_the_plain_search_for_a_word_with_backslashes_or_regex_characters_is_valid_code_that_finds_it(
+    several_files: bool,
+) -> None:
+    import ast
+
+    word = "C:\\Users\\x (copy)"
+    code = feedback.plain_search(word, several_files).removeprefix("```repl\n").removesuffix("\n```")
+    ast.parse(code)
+    literal = code.split("grep(")[1].split(")\n")[0] if several_files else code.split(" if ")[1].split(" in line")[0]
+    value = ast.literal_eval(literal)
+    assert (re.search(value, f"a {word} b") is not None) if several_files else value == word

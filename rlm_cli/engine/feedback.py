@@ -7,6 +7,7 @@ no parentheses). The hints are a plain table so a new mistake seen in a transcri
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass
 
@@ -192,15 +193,23 @@ def question_word(question: str) -> str | None:
 
 def plain_search(word: str, several_files: bool = False) -> str:
     """Code a small model can copy: every line containing `word`, counted, the first few shown (with
-    grep's path:line when there are several files, so "which file" is answered by the output)."""
+    grep's path:line when there are several files, so "which file" is answered by the output). The
+    word is written as a valid Python string (a quoted `C:\\Users` must not become a syntax error),
+    and for grep as a regex matching it literally."""
     if several_files:
         return (
-            f'```repl\nhits = grep("{word}")\nprint(len(hits))\nfor hit in hits[:10]:\n    print(hit)\n```'
+            f"```repl\nhits = grep({_literal(re.escape(word))})\nprint(len(hits))\nfor hit in hits[:10]:\n"
+            "    print(hit)\n```"
         )
     return (
-        f'```repl\nlines = [line for line in context.splitlines() if "{word}" in line]\nprint(len(lines))\n'
+        f"```repl\nlines = [line for line in context.splitlines() if {_literal(word)} in line]\nprint(len(lines))\n"
         "for line in lines[:10]:\n    print(line)\n```"
     )
+
+
+def _literal(text: str) -> str:
+    """`text` as a double-quoted Python string literal."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def printed_alone(answer: str, outputs: list[str]) -> bool:
