@@ -175,17 +175,25 @@ _STOP = frozenset(
 )
 
 
+QUOTED = re.compile(r"['\"`]([^'\"`\n]{3,60})['\"`]")
+
+
+def looks_like_code(word: str) -> bool:
+    """An identifier or a capitalised code (E42, load_ledger, ERROR), written in the text as asked."""
+    return word.isupper() or "_" in word or any(c.isdigit() for c in word)
+
+
 def question_word(question: str) -> str | None:
     """The word of the question most likely to appear in the text: a quoted one, an identifier or a
     capitalised code, then the longest other word (a plural made singular: "users" is written "user=")."""
-    quoted = re.findall(r"['\"`]([^'\"`\n]{3,60})['\"`]", question)
+    quoted = QUOTED.search(question)
     if quoted:
-        return quoted[0]
+        return quoted.group(1)
     words = [w.strip(".-") for w in re.findall(r"[A-Za-z_][\w.-]*", question)]
     words = [w for w in words if len(w) >= 3 and w.lower() not in _STOP]
     if not words:
         return None
-    best = sorted(words, key=lambda w: (not (w.isupper() or "_" in w or any(c.isdigit() for c in w)), -len(w)))[0]
+    best = sorted(words, key=lambda w: (not looks_like_code(w), -len(w)))[0]
     if best.islower() and best.endswith("s") and not best.endswith("ss") and len(best) > 4:
         best = best[:-1]
     return best

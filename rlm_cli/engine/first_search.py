@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rlm_cli.engine.feedback import plain_search, question_word
+from rlm_cli.engine.feedback import QUOTED, looks_like_code, plain_search, question_word
 
 DEFINERS = r"(?:def|class|function|func|fn|struct|interface|enum|trait|type|const|let|var)\s+"
 _DEFINITION_QUESTION = re.compile(r"\bdefin(?:e|es|ed|ing|ition)\b|\bdeclar(?:e|es|ed|ation)\b", re.IGNORECASE)
@@ -69,9 +69,7 @@ def first_search_word(question: str, text: str) -> str | None:
     """The word a good first search looks for: a quoted word or code in the question first, then the
     error level of a log for a question about failures, then the question's likeliest word."""
     word = question_word(question)
-    quoted = re.search(r"['\"`]([^'\"`\n]{3,60})['\"`]", question)
-    coded = word is not None and (word.isupper() or "_" in word or any(c.isdigit() for c in word))
-    if quoted or coded:
+    if word is not None and (QUOTED.search(question) or looks_like_code(word)):
         return word
     return failure_word(question, text) or word
 
